@@ -1,0 +1,13 @@
+namespace KvmLab.Loading;
+
+/// <summary>
+/// A flat guest image: raw bytes copied to <see cref="LoadAddress"/> in guest RAM and entered at
+/// <see cref="Entry"/> in <see cref="Mode"/>. For real mode, the loader sets CS so that IP starts at
+/// <c>Entry - (LoadAddress &amp; ~0xF)</c>, i.e. the image is addressed from its own 16-byte-aligned segment.
+/// </summary>
+/// <param name="Name">A short name for traces and messages.</param>
+/// <param name="Bytes">The image, loaded verbatim.</param>
+/// <param name="LoadAddress">Guest-physical address of the first byte.</param>
+/// <param name="Entry">Guest-physical address of the first instruction.</param>
+/// <param name="Mode">The CPU mode the loader puts the vCPU in before the first KVM_RUN.</param>
+public sealed record GuestImage(string Name, byte[] Bytes, ulong LoadAddress, ulong Entry, CpuMode Mode);
