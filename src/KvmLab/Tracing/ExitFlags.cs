@@ -1,0 +1,24 @@
+namespace KvmLab.Tracing;
+
+/// <summary>Facts about one traced access that a reader must not miss.</summary>
+[Flags]
+public enum ExitFlags : byte
+{
+    /// <summary>Nothing special.</summary>
+    None = 0,
+
+    /// <summary>No region claimed the address: the read returned the unassigned value, the write was dropped.</summary>
+    Unassigned = 1,
+
+    /// <summary>A region exists but its valid access sizes/alignment rejected the access before the device saw it.</summary>
+    Rejected = 2,
+
+    /// <summary>A further element of the same KVM exit (string I/O with count &gt; 1): not a separate KVM_RUN.</summary>
+    Continuation = 4,
+
+    /// <summary>Replayed from the coalesced-MMIO ring: the guest's write cost no exit of its own.</summary>
+    Coalesced = 8,
+
+    /// <summary>The access ended the run (isa-debug-exit).</summary>
+    EndsRun = 16,
+}

@@ -1,0 +1,244 @@
+using System.Collections;
+using KvmLab.Kvm;
+
+namespace KvmLab.Tracing;
+
+/// <summary>
+/// An append-only list of <see cref="ExitRecord"/>s in fixed-size chunks, plus the table of
+/// <see cref="TraceSource"/>s the records point into. One writer (the run loop) appends without allocating once
+/// capacity is reserved (<see cref="Reserve"/>); readers on other threads (a live statistics view) see a consistent
+/// prefix.
+/// </summary>
+public sealed class Trace : IReadOnlyList<ExitRecord>
+{
+    private const int ChunkShift = 14;
+    private const int ChunkSize = 1 << ChunkShift;
+    private const int ChunkMask = ChunkSize - 1;
+
+    private readonly List<TraceSource> _sources = new();
+    private ExitRecord[][] _chunks = Array.Empty<ExitRecord[]>();
+    private int _allocatedChunks;
+    private int _count;
+
+    /// <summary>Creates an empty trace.</summary>
+    /// <param name="name">What was traced, e.g. the guest's name.</param>
+    public Trace(string name = "trace") => Name = name;
+
+    /// <summary>What was traced, e.g. the guest's name.</summary>
+    public string Name { get; }
+
+    /// <summary>Number of records (KVM exits plus string-I/O continuations and coalesced replays).</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Number of records that are KVM exits of their own (see <see cref="ExitRecord.IsExit"/>).</summary>
+    public int ExitCount
+    {
+        get
+        {
+            var n = 0;
+            foreach (ref readonly var r in Records()) if (r.IsExit) n++;
+            return n;
+        }
+    }
+
+    /// <summary>Sources (device regions) that records refer to by index.</summary>
+    public IReadOnlyList<TraceSource> Sources => _sources;
+
+    /// <summary>Bytes of record storage currently allocated (chunks), the trace's memory footprint.</summary>
+    public long AllocatedBytes => (long)_allocatedChunks * ChunkSize * ExitRecord.SizeInBytes;
+
+    /// <summary>Nanoseconds between the first record and the end of the last one's handling.</summary>
+    public long DurationNanos
+    {
+        get
+        {
+            var n = Count;
+            if (n == 0) return 0;
+            var last = this[n - 1];
+            return last.TimestampNanos + last.HandlerNanos - this[0].TimestampNanos + this[0].RunNanos;
+        }
+    }
+
+    /// <summary>The record at <paramref name="index"/> (0 is the first exit).</summary>
+    public ExitRecord this[int index]
+    {
+        get
+        {
+            var n = Count;
+            if ((uint)index >= (uint)n) throw new ArgumentOutOfRangeException(nameof(index), index, $"the trace holds {n} records");
+            return Volatile.Read(ref _chunks)[index >> ChunkShift][index & ChunkMask];
+        }
+    }
+
+    /// <summary>Registers a source and returns the index records use for it; an equal source is reused.</summary>
+    public ushort AddSource(TraceSource source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var i = _sources.FindIndex(s => s.Device == source.Device && s.Region == source.Region && s.AddressSpace == source.AddressSpace);
+        if (i >= 0) return (ushort)i;
+        if (_sources.Count >= ExitRecord.None) throw new InvalidOperationException($"a trace holds at most {ExitRecord.None} sources");
+        _sources.Add(source);
+        return (ushort)(_sources.Count - 1);
+    }
+
+    /// <summary>Source of a record, or null when it touched no device.</summary>
+    public TraceSource? SourceOf(in ExitRecord record) => record.Source < _sources.Count ? _sources[record.Source] : null;
+
+    /// <summary>Register name of a record ("FACTORIAL"), or null.</summary>
+    public string? RegisterOf(in ExitRecord record) => SourceOf(record)?.RegisterName(record.Register);
+
+    /// <summary>Makes room for <paramref name="records"/> more records so that appending them allocates nothing.</summary>
+    public void Reserve(int records)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(records);
+        var needChunks = (int)(((long)_count + records + ChunkMask) >> ChunkShift);
+        while (_allocatedChunks < needChunks) AddChunk();
+    }
+
+    /// <summary>Appends one record. Single writer only.</summary>
+    public void Add(in ExitRecord record)
+    {
+        var n = _count;
+        if ((n >> ChunkShift) >= _allocatedChunks)
+        {
+            if (n == int.MaxValue) throw new InvalidOperationException("the trace is full (2^31-1 records); clear it or start a new one");
+            AddChunk();
+        }
+        _chunks[n >> ChunkShift][n & ChunkMask] = record;
+        Volatile.Write(ref _count, n + 1);
+    }
+
+    /// <summary>Forgets all records (sources and allocated storage are kept for reuse).</summary>
+    public void Clear() => Volatile.Write(ref _count, 0);
+
+    /// <summary>Iterates the records without copying them.</summary>
+    public RecordEnumerable Records() => new(this, Count);
+
+    /// <summary>A record with its names resolved, for display and export.</summary>
+    public ResolvedExit Resolve(int index)
+    {
+        var r = this[index];
+        var source = SourceOf(r);
+        return new ResolvedExit(index, r, source?.Device, source?.Region, source?.RegisterName(r.Register));
+    }
+
+    /// <inheritdoc />
+    public IEnumerator<ExitRecord> GetEnumerator()
+    {
+        var n = Count;
+        for (var i = 0; i < n; i++) yield return this[i];
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <inheritdoc />
+    public override string ToString() => $"Trace '{Name}': {Count} records, {ExitCount} exits, {Sources.Count} sources";
+
+    private void AddChunk()
+    {
+        var table = _chunks;
+        if (_allocatedChunks == table.Length)
+        {
+            var bigger = new ExitRecord[Math.Max(4, table.Length * 2)][];
+            Array.Copy(table, bigger, _allocatedChunks);
+            table = bigger;
+        }
+        table[_allocatedChunks] = new ExitRecord[ChunkSize];
+        Volatile.Write(ref _chunks, table);
+        _allocatedChunks++;
+    }
+
+    /// <summary>A by-reference enumeration of a consistent prefix of the trace.</summary>
+    public readonly ref struct RecordEnumerable
+    {
+        private readonly ExitRecord[][] _chunks;
+        private readonly int _count;
+
+        internal RecordEnumerable(Trace trace, int count)
+        {
+            _count = count;
+            _chunks = Volatile.Read(ref trace._chunks);
+        }
+
+        /// <summary>Gets the enumerator.</summary>
+        public Enumerator GetEnumerator() => new(_chunks, _count);
+
+        /// <summary>Enumerator yielding references into the chunks.</summary>
+        public ref struct Enumerator
+        {
+            private readonly ExitRecord[][] _chunks;
+            private readonly int _count;
+            private int _index;
+
+            internal Enumerator(ExitRecord[][] chunks, int count)
+            {
+                _chunks = chunks;
+                _count = count;
+                _index = -1;
+            }
+
+            /// <summary>The current record.</summary>
+            public readonly ref readonly ExitRecord Current => ref _chunks[_index >> ChunkShift][_index & ChunkMask];
+
+            /// <summary>Advances.</summary>
+            public bool MoveNext() => ++_index < _count;
+        }
+    }
+}
+
+/// <summary>A trace record with its device, region and register names resolved.</summary>
+/// <param name="Sequence">Index in the trace.</param>
+/// <param name="Record">The raw record.</param>
+/// <param name="Device">Owner device, or null.</param>
+/// <param name="Region">Memory region name, or null.</param>
+/// <param name="Register">Register name, or null.</param>
+public sealed record ResolvedExit(int Sequence, ExitRecord Record, string? Device, string? Region, string? Register)
+{
+    /// <summary>"edu.FACTORIAL", "serial", or the access kind when nothing claimed it.</summary>
+    public string Target => Device is null ? (Record.Flags.HasFlag(ExitFlags.Unassigned) ? "unassigned" : "")
+        : Register is null ? Device : $"{Device}.{Register}";
+
+    /// <summary>Exit reason as the kernel spells it (KVM_EXIT_IO -> "IO").</summary>
+    public string ReasonName => ExitReasonNames.Of(Record.Reason);
+
+    /// <inheritdoc />
+    public override string ToString()
+    {
+        var r = Record;
+        if (r.Access == TraceAccess.None) return $"#{Sequence} {ReasonName} rip=0x{r.Rip:x}";
+        var width = r.Access.IsPio() ? 4 : 8;
+        return $"#{Sequence} {ReasonName} {r.Access.Label()} 0x{r.Address.ToString("x" + width)} size={r.Size} value=0x{r.Value:x} {Target} rip=0x{r.Rip:x}"
+            + (r.Flags == ExitFlags.None ? "" : $" [{r.Flags}]");
+    }
+}
+
+/// <summary>Kernel spellings of exit reasons.</summary>
+public static class ExitReasonNames
+{
+    /// <summary>"IO" for KVM_EXIT_IO, "MMIO", "HLT", ... and "UNSUPPORTED(n)" for numbers we do not name.</summary>
+    public static string Of(ExitReason reason) => reason switch
+    {
+        ExitReason.Unknown => "UNKNOWN",
+        ExitReason.Exception => "EXCEPTION",
+        ExitReason.Io => "IO",
+        ExitReason.Hypercall => "HYPERCALL",
+        ExitReason.Debug => "DEBUG",
+        ExitReason.Hlt => "HLT",
+        ExitReason.Mmio => "MMIO",
+        ExitReason.IrqWindowOpen => "IRQ_WINDOW_OPEN",
+        ExitReason.Shutdown => "SHUTDOWN",
+        ExitReason.FailEntry => "FAIL_ENTRY",
+        ExitReason.Intr => "INTR",
+        ExitReason.SetTpr => "SET_TPR",
+        ExitReason.TprAccess => "TPR_ACCESS",
+        ExitReason.Nmi => "NMI",
+        ExitReason.InternalError => "INTERNAL_ERROR",
+        ExitReason.SystemEvent => "SYSTEM_EVENT",
+        ExitReason.IoapicEoi => "IOAPIC_EOI",
+        ExitReason.X86Rdmsr => "X86_RDMSR",
+        ExitReason.X86Wrmsr => "X86_WRMSR",
+        ExitReason.X86BusLock => "X86_BUS_LOCK",
+        ExitReason.Notify => "NOTIFY",
+        _ => $"UNSUPPORTED({(uint)reason})",
+    };
+}
