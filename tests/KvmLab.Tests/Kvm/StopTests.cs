@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using KvmLab.Kvm;
+using KvmLab.Testing;
+
+namespace KvmLab.Tests.Kvm;
+
+public sealed class StopTests
+{
+    [KvmFact]
+    public void ASpinningGuestIsStoppedByADeadlineWithin50MsAThousandTimesInARow()
+    {
+        using var m = new TestMachine([0xEB, 0xFE]); // jmp $
+        using var kicker = new VcpuKicker();
+        for (int i = 0; i < 1000; i++)
+        {
+            kicker.Arm(m.Vcpu, TimeSpan.FromMilliseconds(1));
+            long start = Stopwatch.GetTimestamp();
+            var exit = m.Run();
+            var elapsed = Stopwatch.GetElapsedTime(start);
+            Assert.Equal(ExitReason.Intr, exit.Reason);
+            Assert.True(elapsed <= TimeSpan.FromMilliseconds(50), $"stop {i} took {elapsed.TotalMilliseconds:F1} ms");
+        }
+        Assert.Equal(1000, kicker.Kicks);
+    }
+
+    [KvmFact]
+    public void RequestStopFromAnotherThreadEndsRunAndTheNextRunEntersTheGuestAgain()
+    {
+        // out 0x80,al ; jmp $  : after the stop, the guest must continue spinning, not exit at once.
+        using var m = new TestMachine([0xE6, 0x80, 0xEB, 0xFE]);
+        Assert.Equal(ExitReason.Io, m.Run().Reason);
+        var stopper = Task.Run(async () =>
+        {
+            await Task.Delay(20);
+            m.Vcpu.RequestStop();
+        });
+        Assert.Equal(ExitReason.Intr, m.Run().Reason);
+        stopper.Wait();
+        Assert.Equal(2UL, m.Vcpu.Rip);
+
+        var second = Task.Run(async () =>
+        {
+            await Task.Delay(30);
+            m.Vcpu.RequestStop();
+        });
+        long start = Stopwatch.GetTimestamp();
+        Assert.Equal(ExitReason.Intr, m.Run().Reason);
+        Assert.True(Stopwatch.GetElapsedTime(start) >= TimeSpan.FromMilliseconds(20), "immediate_exit was not cleared after the first stop");
+        second.Wait();
+    }
+
+    [KvmFact]
+    public void AStopRequestedBeforeRunMakesRunReturnAtOnce()
+    {
+        using var m = new TestMachine([0xEB, 0xFE]);
+        m.Vcpu.RequestStop();
+        Assert.Equal(ExitReason.Intr, m.Run().Reason);
+    }
+}
