@@ -272,6 +272,13 @@ public abstract class PciDevice
         return true;
     }
 
+    /// <summary>Sets status bits the device reports, such as the error bits software clears by writing 1.</summary>
+    protected void SetStatusBits(ushort bits)
+    {
+        ushort status = BinaryPrimitives.ReadUInt16LittleEndian(_config.AsSpan(PciConfig.Status));
+        BinaryPrimitives.WriteUInt16LittleEndian(_config.AsSpan(PciConfig.Status), (ushort)(status | bits));
+    }
+
     /// <summary>Asserts or deasserts INTx# (QEMU: <c>pci_set_irq</c>); the status interrupt bit follows.</summary>
     protected void SetIrq(bool level)
     {
