@@ -1,0 +1,14 @@
+namespace KvmLab.Devices;
+
+/// <summary>
+/// Where devices send interrupts. The machine wires it to KVM (KVM_IRQ_LINE for lines, KVM_SIGNAL_MSI for message
+/// signalled interrupts); tests use a fake that records calls.
+/// </summary>
+public interface IInterruptSink
+{
+    /// <summary>Drives interrupt <paramref name="line"/> (a GSI of the in-kernel irqchip) to <paramref name="level"/>.</summary>
+    void SetIrq(int line, bool level);
+
+    /// <summary>Delivers a message signalled interrupt: the 32-bit <paramref name="data"/> written to <paramref name="address"/>.</summary>
+    void SendMsi(ulong address, uint data);
+}

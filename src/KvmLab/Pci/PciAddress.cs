@@ -1,0 +1,14 @@
+namespace KvmLab.Pci;
+
+/// <summary>A bus/device/function triple, printed as lspci does ("00:02.0").</summary>
+/// <param name="Bus">Bus number 0..255.</param>
+/// <param name="Device">Device (slot) number 0..31.</param>
+/// <param name="Function">Function number 0..7.</param>
+public readonly record struct PciAddress(int Bus, int Device, int Function)
+{
+    /// <summary>The device/function byte (slot &lt;&lt; 3 | function).</summary>
+    public int DevFn => (Device << 3) | Function;
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Bus:x2}:{Device:x2}.{Function:x}";
+}
