@@ -79,4 +79,39 @@ public class QemuRunnerTests
         Assert.Empty(r.Serial);
         Assert.InRange(r.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
     }
+
+    [QemuFact]
+    public void Qemu_answers_odd_sizes_and_unclaimed_addresses_the_same_under_kvm_and_tcg()
+    {
+        var runner = new QemuRunner();
+        var image = ProbeImage.Build();
+        var kvm = runner.Run(image, new QemuRunOptions { Edu = true });
+        var tcg = runner.Run(image, new QemuRunOptions { Edu = true, Accelerator = QemuAccelerator.Tcg });
+
+        Assert.Equal(0x21, kvm.DebugExitValue);
+        Assert.Equal(0x21, tcg.DebugExitValue);
+        var values = Enumerable.Range(0, kvm.Serial.Length / 4).Select(i => BitConverter.ToUInt32(kvm.Serial, i * 4)).ToArray();
+        Assert.Equal(ProbeImage.Probes.Length, values.Length);
+        uint[] expected =
+        [
+            0x010000ED, // ID
+            0x55555500, // 1-byte read: edu's region takes 4..8 bytes, the memory core rejects it and reads 0
+            0x55550000, // 2-byte read: same
+            0xEDCBA987, // liveness: NOT of 0x12345678
+            0xEDCBA987, // the rejected 1-byte write never reached the device
+            0xFFFFFFFF, // a 4-byte read of an offset edu does not decode: the device's own default, all-ones
+            0x00000000, // unassigned guest-physical memory reads 0 in QEMU, not all-ones
+            0x55555500,
+            0xFFFFFFFF, // unassigned I/O ports read all-ones
+            0x555555FF,
+            0xFFFFFFFF, // conf1 read of an empty slot
+        ];
+        Assert.Equal(expected, values);
+        Assert.Equal(kvm.Serial, tcg.Serial);
+
+        // Rejected and unassigned MMIO leave only a bare kvm_run_exit: 1- and 2-byte edu reads, the 1-byte edu write,
+        // two reads of 0xd0000000.
+        Assert.Equal(5, kvm.Trace.ExitsWithoutAccess);
+        Assert.Equal(2, kvm.Trace.Trace.Count(r => r.Flags.HasFlag(ExitFlags.Unassigned) && r.Access == TraceAccess.PioRead && r.Address == 0x1234));
+    }
 }
