@@ -13,6 +13,7 @@ namespace KvmLab.Qemu;
 /// QEMU printed them, with no conversion; the offset is the address minus the region's base (a BAR base for PCI).
 /// Values: QEMU prints the 64-bit value its ops returned (an unassigned byte read shows 0xffffffffffffffff); records
 /// keep the low <see cref="ExitRecord.Size"/> bytes, the value the guest saw.
+/// Not in QEMU's trace, so zero in every record: <see cref="ExitRecord.Rip"/> and the register index.
 /// </remarks>
 public sealed class QemuTrace
 {
