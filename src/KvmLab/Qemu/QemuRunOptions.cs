@@ -1,0 +1,23 @@
+namespace KvmLab.Qemu;
+
+/// <summary>How <see cref="QemuRunner"/> starts QEMU.</summary>
+public sealed record QemuRunOptions
+{
+    /// <summary>The accelerator (default KVM, like KvmLab itself).</summary>
+    public QemuAccelerator Accelerator { get; init; } = QemuAccelerator.Kvm;
+
+    /// <summary>Add <c>-device edu</c> at 00:02.0 (<see cref="PcLayout.EduSlot"/>).</summary>
+    public bool Edu { get; init; }
+
+    /// <summary>Add <c>-device pci-testdev</c> at 00:03.0 (<see cref="PcLayout.PciTestdevSlot"/>).</summary>
+    public bool PciTestdev { get; init; }
+
+    /// <summary>Guest RAM in MiB (<c>-m</c>); KvmLab's default is <see cref="PcLayout.DefaultRamSize"/>.</summary>
+    public int MemoryMiB { get; init; } = (int)(PcLayout.DefaultRamSize >> 20);
+
+    /// <summary>Wall-clock limit; QEMU is killed when it passes and the result says so.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Keep the working directory (BIOS image, serial output, trace) for inspection instead of deleting it.</summary>
+    public bool KeepFiles { get; init; }
+}

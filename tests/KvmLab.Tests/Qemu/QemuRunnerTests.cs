@@ -1,0 +1,116 @@
+using KvmLab.Kvm;
+using KvmLab.Qemu;
+using KvmLab.Tracing;
+
+namespace KvmLab.Tests.Qemu;
+
+public class QemuRunnerTests
+{
+    [Fact]
+    public void Command_line_enables_the_three_events_and_opens_no_network_or_monitor()
+    {
+        var args = QemuRunner.BuildArguments("/t/bios.bin", "/t/a,b/serial.out", "/t/trace.log",
+            new QemuRunOptions { Edu = true, PciTestdev = true, Accelerator = QemuAccelerator.Tcg });
+        var line = string.Join(' ', args);
+
+        Assert.StartsWith("-accel tcg -M pc -nodefaults -m 16 -display none -nic none ", line);
+        Assert.Contains("-serial file:/t/a,,b/serial.out", line);
+        Assert.Contains("-device isa-debug-exit,iobase=0x501,iosize=2", line);
+        Assert.Contains("-device edu,addr=02.0", line);
+        Assert.Contains("-device pci-testdev,addr=03.0", line);
+        Assert.Contains("-bios /t/bios.bin -D /t/trace.log", line);
+        Assert.EndsWith("-trace kvm_run_exit -trace memory_region_ops_read -trace memory_region_ops_write", line);
+        foreach (var listener in new[] { "-netdev", "-vnc", "-gdb", "-monitor", "-qmp", "-chardev", " -s " })
+            Assert.DoesNotContain(listener, line);
+    }
+
+    [Fact]
+    public void A_missing_qemu_is_reported_with_the_install_command()
+    {
+        var e = Assert.Throws<QemuNotFoundException>(() => new QemuRunner("/nonexistent/qemu-system-x86_64"));
+        Assert.Contains("apt-get install qemu-system-x86", e.Message);
+    }
+
+    [QemuFact]
+    public void Images_that_are_not_whole_64k_blocks_are_refused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new QemuRunner().Run(new byte[0x1000]));
+        Assert.Contains("0x1000", e.Message);
+    }
+
+    [QemuFact]
+    public void Hello_under_kvm_prints_hi_and_exits_through_debug_exit()
+    {
+        var r = new QemuRunner().Run(BiosImages.Hello(), new QemuRunOptions { Edu = true });
+
+        Assert.False(r.TimedOut, r.StandardError);
+        Assert.Equal("hi\n", r.SerialText);
+        Assert.Equal((0x21 << 1) | 1, r.ExitCode);
+        Assert.Equal(0x21, r.DebugExitValue);
+        Assert.Equal(0, r.Trace.MalformedLines);
+        Assert.True(r.Trace.KvmExits >= 11);
+        var t = r.Trace.Trace;
+        var conf = Enumerable.Range(0, t.Count).Select(t.Resolve).Where(e => e.Region == "pci-conf-data").ToList();
+        Assert.Equal([0x12378086UL, 0x11E81234UL], conf.Select(e => e.Record.Value));
+        Assert.All(conf, e => Assert.Equal(ExitReason.Io, e.Record.Reason));
+    }
+
+    [QemuFact]
+    public void Hello_under_tcg_gives_the_same_output_without_kvm_exits()
+    {
+        var r = new QemuRunner().Run(BiosImages.Hello(), new QemuRunOptions { Accelerator = QemuAccelerator.Tcg });
+
+        Assert.Equal("hi\n", r.SerialText);
+        Assert.Equal(0x21, r.DebugExitValue);
+        Assert.Equal(0, r.Trace.KvmExits);
+        // Without -device edu, 00:02.0 is empty: all-ones.
+        var conf = r.Trace.Trace.Where(x => x.Access == TraceAccess.PioRead && x.Address == 0xCFC).Select(x => x.Value);
+        Assert.Equal([0x12378086UL, 0xFFFFFFFFUL], conf);
+    }
+
+    [QemuFact]
+    public void A_guest_that_never_exits_is_killed_at_the_deadline()
+    {
+        var r = new QemuRunner().Run(BiosImages.Spin(), new QemuRunOptions { Timeout = TimeSpan.FromSeconds(1) });
+
+        Assert.True(r.TimedOut);
+        Assert.Null(r.DebugExitValue);
+        Assert.Empty(r.Serial);
+        Assert.InRange(r.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+    }
+
+    [QemuFact]
+    public void Qemu_answers_odd_sizes_and_unclaimed_addresses_the_same_under_kvm_and_tcg()
+    {
+        var runner = new QemuRunner();
+        var image = ProbeImage.Build();
+        var kvm = runner.Run(image, new QemuRunOptions { Edu = true });
+        var tcg = runner.Run(image, new QemuRunOptions { Edu = true, Accelerator = QemuAccelerator.Tcg });
+
+        Assert.Equal(0x21, kvm.DebugExitValue);
+        Assert.Equal(0x21, tcg.DebugExitValue);
+        var values = Enumerable.Range(0, kvm.Serial.Length / 4).Select(i => BitConverter.ToUInt32(kvm.Serial, i * 4)).ToArray();
+        Assert.Equal(ProbeImage.Probes.Length, values.Length);
+        uint[] expected =
+        [
+            0x010000ED, // ID
+            0x55555500, // 1-byte read: edu's region takes 4..8 bytes, the memory core rejects it and reads 0
+            0x55550000, // 2-byte read: same
+            0xEDCBA987, // liveness: NOT of 0x12345678
+            0xEDCBA987, // the rejected 1-byte write never reached the device
+            0xFFFFFFFF, // a 4-byte read of an offset edu does not decode: the device's own default, all-ones
+            0x00000000, // unassigned guest-physical memory reads 0 in QEMU, not all-ones
+            0x55555500,
+            0xFFFFFFFF, // unassigned I/O ports read all-ones
+            0x555555FF,
+            0xFFFFFFFF, // conf1 read of an empty slot
+        ];
+        Assert.Equal(expected, values);
+        Assert.Equal(kvm.Serial, tcg.Serial);
+
+        // Rejected and unassigned MMIO leave only a bare kvm_run_exit: 1- and 2-byte edu reads, the 1-byte edu write,
+        // two reads of 0xd0000000.
+        Assert.Equal(5, kvm.Trace.ExitsWithoutAccess);
+        Assert.Equal(2, kvm.Trace.Trace.Count(r => r.Flags.HasFlag(ExitFlags.Unassigned) && r.Access == TraceAccess.PioRead && r.Address == 0x1234));
+    }
+}
