@@ -17,7 +17,7 @@ public static class ScriptHost
     /// <summary>Namespaces every script imports.</summary>
     public static readonly ImmutableArray<string> Imports = ImmutableArray.Create(
         "System", "System.IO", "System.Linq", "System.Collections.Generic", "System.Text", "System.Threading",
-        "System.Threading.Tasks", "System.Diagnostics",
+        "System.Threading.Tasks",
         "KvmLab", "KvmLab.Kvm", "KvmLab.Memory", "KvmLab.Pci", "KvmLab.Devices", "KvmLab.Loading", "KvmLab.Tracing",
         "KvmLab.Guests", "KvmLab.Charts");
 

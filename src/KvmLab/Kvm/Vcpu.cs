@@ -439,5 +439,17 @@ public sealed unsafe class Vcpu : IDisposable
     private static InvalidOperationException NoReadPending() =>
         new("No read is pending: CompleteRead answers the IN or MMIO-read exit that Run just returned.");
 
+    /// <summary>
+    /// Whether the vCPU is runnable or halted waiting for an interrupt. Wraps KVM_GET_MP_STATE. With an in-kernel
+    /// irqchip HLT does not exit to user space; this is how a run loop sees that the guest halted.
+    /// </summary>
+    public MpState GetMpState()
+    {
+        ThrowIfDisposed();
+        uint state = 0;
+        Sys.Ioctl(_fd, KvmIoctls.KVM_GET_MP_STATE, ref state, nameof(KvmIoctls.KVM_GET_MP_STATE));
+        return (MpState)state;
+    }
+
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_fd.IsClosed, this);
 }

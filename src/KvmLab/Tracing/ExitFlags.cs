@@ -21,4 +21,10 @@ public enum ExitFlags : byte
 
     /// <summary>The access ended the run (isa-debug-exit).</summary>
     EndsRun = 16,
+
+    /// <summary>
+    /// Not returned by KVM_RUN as a record of its own: derived by the VMM (a HLT seen through KVM_GET_MP_STATE while
+    /// the in-kernel irqchip held the vCPU, or an access QEMU's trace shows without a KVM exit behind it).
+    /// </summary>
+    Observed = 32,
 }

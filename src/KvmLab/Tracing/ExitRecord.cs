@@ -84,8 +84,8 @@ public readonly struct ExitRecord
     /// <summary>Nanoseconds from KVM_RUN's return until the access was completed (our dispatch + device).</summary>
     public uint HandlerNanos => _handlerNanos;
 
-    /// <summary>True when this record is a KVM exit of its own (not a string-I/O continuation or ring replay).</summary>
-    public bool IsExit => (_flags & (ExitFlags.Continuation | ExitFlags.Coalesced)) == 0;
+    /// <summary>True when this record is a KVM exit of its own (not a string-I/O continuation, ring replay or observed state).</summary>
+    public bool IsExit => (_flags & (ExitFlags.Continuation | ExitFlags.Coalesced | ExitFlags.Observed)) == 0;
 
     private static uint Saturate(long nanos) => nanos <= 0 ? 0 : nanos >= uint.MaxValue ? uint.MaxValue : (uint)nanos;
 }

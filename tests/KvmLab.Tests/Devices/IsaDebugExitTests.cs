@@ -5,7 +5,7 @@ using KvmLab.Tests.Pci;
 
 namespace KvmLab.Tests.Devices;
 
-public class DebugExitTests
+public class IsaDebugExitTests
 {
     [Theory]
     [InlineData(0UL, 1UL)]
@@ -14,7 +14,7 @@ public class DebugExitTests
     public void A_write_requests_exit_with_value_shifted_left_or_one(ulong value, ulong status)
     {
         var io = AddressSpace.CreateIo();
-        var device = new DebugExit();
+        var device = new IsaDebugExit();
         io.Root.AddSubregion(PcLayout.DebugExitPort, device.Region);
         Assert.False(device.ExitRequested);
         AccessResult r = io.Write(PcLayout.DebugExitPort, 1, value);

@@ -7,7 +7,7 @@ namespace KvmLab.Devices;
 /// status (value &lt;&lt; 1) | 1, so a guest can never report 0. QEMU exits the process; KvmLab records the request
 /// and the run loop checks <see cref="ExitRequested"/> after each exit.
 /// </summary>
-public sealed class DebugExit
+public sealed class IsaDebugExit
 {
     /// <summary>0x0 W: exit request; the value written becomes status (value &lt;&lt; 1) | 1.</summary>
     public const ulong RegExit = 0x0;
@@ -17,7 +17,7 @@ public sealed class DebugExit
         new Register(RegExit, PcLayout.DebugExitSize, RegisterAccess.W, "exit", "end the run with status (value << 1) | 1"));
 
     /// <summary>Creates the device and its region (not yet placed).</summary>
-    public DebugExit()
+    public IsaDebugExit()
     {
         Region = MemoryRegion.CreateIo("isa-debug-exit", PcLayout.DebugExitSize, new Ops(this), "isa-debug-exit", Registers);
     }
@@ -41,7 +41,7 @@ public sealed class DebugExit
         ExitStatus = 0;
     }
 
-    private sealed class Ops(DebugExit device) : IMemoryRegionOps
+    private sealed class Ops(IsaDebugExit device) : IMemoryRegionOps
     {
         public ulong Read(ulong offset, int size) => 0;
 

@@ -1,0 +1,252 @@
+using System.Diagnostics;
+using KvmLab.Devices;
+using Trace = KvmLab.Tracing.Trace;
+using KvmLab.Kvm;
+using KvmLab.Loading;
+using KvmLab.Memory;
+using KvmLab.Pci;
+using KvmLab.Tracing;
+using KvmHost = KvmLab.Kvm.Kvm;
+
+namespace KvmLab;
+
+/// <summary>
+/// A complete KvmLab machine: a VM with one vCPU and RAM, the "io" and "memory" address spaces, the PCI host
+/// (conf1 and ECAM) with edu and pci-testdev, COM1 and isa-debug-exit, a device clock, and the trace every exit is
+/// recorded in. <see cref="Step"/> and <see cref="Run(RunOptions?)"/> (in RunLoop.cs) are the kvm_cpu_exec analogue.
+/// </summary>
+public sealed partial class Machine : IDisposable
+{
+    private readonly List<(EventFd EventFd, IoEventFdRequest Request)> _ioEventFds = new();
+    private readonly List<GuestMemory> _extraRam = new();
+    private bool _disposed;
+
+    /// <summary>Builds a machine (opens /dev/kvm, creates the VM, vCPU, RAM and devices).</summary>
+    /// <exception cref="KvmException">The host cannot provide KVM (the message says how to fix it).</exception>
+    /// <exception cref="ArgumentException">Invalid options, e.g. a RAM size that is not a multiple of 4 KiB.</exception>
+    public Machine(MachineOptions? options = null)
+    {
+        Options = options ?? new MachineOptions();
+        ValidateOptions(Options);
+        Kvm = new KvmHost();
+        try
+        {
+            Vm = Kvm.CreateVm();
+            if (Options.InKernelIrqchip)
+            {
+                Vm.CreateIrqchip();
+                Vm.CreatePit2();
+            }
+            Vm.SetIdentityMapAddress();
+            Vm.SetTssAddress();
+            Ram = Vm.AllocateGuestMemory(0, Options.RamSize);
+            Vcpu = Vm.CreateVcpu(0);
+            Vcpu.SetCpuid(Kvm.GetSupportedCpuid());
+
+            Io = AddressSpace.CreateIo();
+            Memory = AddressSpace.CreateMemory();
+            Clock = new DeviceClock();
+            Clock.DeadlineChanged += OnClockDeadlineChanged;
+            Interrupts = new VmInterruptSink(Vm, Options.InKernelIrqchip);
+            var dma = new RamDma(Ram);
+
+            Pci = new PciHost(Memory, Io, Interrupts, dma);
+            Serial = new Serial16550(Interrupts, PcLayout.Com1Irq, Options.SerialEcho);
+            Io.Root.AddSubregion(PcLayout.Com1Port, Serial.Region);
+            DebugExit = new IsaDebugExit();
+            Io.Root.AddSubregion(PcLayout.DebugExitPort, DebugExit.Region);
+            if (Options.Edu)
+            {
+                Edu = new Edu(Clock, Options.EduFactorialDelay, Options.EduDmaDelay);
+                Pci.Attach(Edu, PcLayout.EduSlot, 0, PcLayout.EduIrq);
+            }
+            if (Options.PciTestdev)
+            {
+                PciTestdev = new PciTestdev();
+                Pci.Attach(PciTestdev, PcLayout.PciTestdevSlot);
+                if (Options.UseIoEventFd) PciTestdev.TestChanged += SyncIoEventFds;
+            }
+
+            Trace = new Trace("machine");
+            if (Options.TraceCapacity > 0) Trace.Reserve(Options.TraceCapacity);
+            _kicker = new VcpuKicker();
+            _epoch = Stopwatch.GetTimestamp();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Builds a machine with <paramref name="options"/> and loads <paramref name="image"/> into it.</summary>
+    public static Machine Boot(GuestImage image, MachineOptions? options = null)
+    {
+        var machine = new Machine(options);
+        try
+        {
+            machine.Load(image);
+            return machine;
+        }
+        catch
+        {
+            machine.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The options this machine was built with.</summary>
+    public MachineOptions Options { get; }
+
+    /// <summary>/dev/kvm.</summary>
+    public KvmHost Kvm { get; }
+
+    /// <summary>The VM (KVM_CREATE_VM).</summary>
+    public Vm Vm { get; } = null!;
+
+    /// <summary>vCPU 0 (KVM_CREATE_VCPU).</summary>
+    public Vcpu Vcpu { get; } = null!;
+
+    /// <summary>Guest RAM at guest-physical 0, in memory slot 0: accesses here never leave the guest.</summary>
+    public GuestMemory Ram { get; } = null!;
+
+    /// <summary>The port address space (QEMU: address_space_io).</summary>
+    public AddressSpace Io { get; } = null!;
+
+    /// <summary>The MMIO address space: what is NOT RAM (QEMU: address_space_memory's I/O regions).</summary>
+    public AddressSpace Memory { get; } = null!;
+
+    /// <summary>PCI host: conf1 at 0xCF8/0xCFC, ECAM at <see cref="PcLayout.EcamBase"/>, bus 0.</summary>
+    public PciHost Pci { get; } = null!;
+
+    /// <summary>COM1 at 0x3F8.</summary>
+    public Serial16550 Serial { get; } = null!;
+
+    /// <summary>isa-debug-exit at 0x501.</summary>
+    public IsaDebugExit DebugExit { get; } = null!;
+
+    /// <summary>edu at 00:02.0, or null when left out.</summary>
+    public Edu? Edu { get; }
+
+    /// <summary>pci-testdev at 00:03.0, or null when left out.</summary>
+    public PciTestdev? PciTestdev { get; }
+
+    /// <summary>Timers of asynchronous device work (edu's factorial and DMA), pumped by the run loop.</summary>
+    public DeviceClock Clock { get; } = null!;
+
+    /// <summary>Where device interrupts go (KVM_IRQ_LINE / KVM_SIGNAL_MSI) and how many were sent.</summary>
+    public VmInterruptSink Interrupts { get; } = null!;
+
+    /// <summary>Every exit of every run so far.</summary>
+    public Trace Trace { get; } = null!;
+
+    /// <summary>The image loaded last, or null.</summary>
+    public GuestImage? Image { get; private set; }
+
+    /// <summary>Everything the guest wrote to COM1.</summary>
+    public string SerialOutput => Serial.Transcript;
+
+    /// <summary>Writes the ioeventfds registered for pci-testdev completed in the kernel (read from their counters).</summary>
+    public ulong IoEventFdSignals
+    {
+        get
+        {
+            foreach (var (fd, _) in _ioEventFds) _ioEventFdSignals += fd.ReadCounter();
+            return _ioEventFdSignals;
+        }
+    }
+
+    private ulong _ioEventFdSignals;
+
+    /// <summary>Copies <paramref name="image"/> into RAM and sets the vCPU registers for its mode (see <see cref="GuestLoader"/>).</summary>
+    public void Load(GuestImage image)
+    {
+        ThrowIfDisposed();
+        GuestLoader.Load(Vm, Ram, Vcpu, image);
+        Image = image;
+        Trace.Clear();
+    }
+
+    /// <summary>
+    /// Backs <paramref name="size"/> bytes at <paramref name="guestPhysicalAddress"/> with RAM in a new memory slot.
+    /// Guest accesses there stop exiting: mapped over a device BAR, the device stops seeing them. This is the
+    /// experiment that shows why KVM returns to user space: only addresses no slot backs trap.
+    /// </summary>
+    public GuestMemory MapRam(ulong guestPhysicalAddress, ulong size)
+    {
+        ThrowIfDisposed();
+        var ram = Vm.AllocateGuestMemory(guestPhysicalAddress, size);
+        _extraRam.Add(ram);
+        return ram;
+    }
+
+    /// <summary>
+    /// Registers a coalesced-MMIO zone (KVM_REGISTER_COALESCED_MMIO): guest writes there are queued by KVM in a ring
+    /// and replayed by the run loop at the next exit (traced with <see cref="ExitFlags.Coalesced"/>), as QEMU's
+    /// kvm_flush_coalesced_mmio_buffer does.
+    /// </summary>
+    public void AddCoalescedMmio(ulong guestPhysicalAddress, uint size)
+    {
+        ThrowIfDisposed();
+        Vm.RegisterCoalescedMmio(guestPhysicalAddress, size);
+        _coalesced = true;
+    }
+
+    /// <summary>The current ioeventfds (pci-testdev's active test with <see cref="MachineOptions.UseIoEventFd"/>).</summary>
+    public IReadOnlyList<IoEventFdRequest> IoEventFds => _ioEventFds.Select(e => e.Request).ToList();
+
+    /// <summary>QEMU-style <c>info mtree</c> of both address spaces plus the RAM memory slots.</summary>
+    public string DescribeMemoryMap()
+    {
+        var slots = string.Join("\n", Vm.MemorySlots.Select(s => $"  slot {s.Slot}: RAM {MemoryRegion.FormatRange(s.GuestPhysicalAddress, s.Size)}"));
+        return $"memory slots (KVM_SET_USER_MEMORY_REGION: never exit):\n{slots}\n\n{Memory.Describe()}\n{Io.Describe()}";
+    }
+
+    /// <inheritdoc />
+    public override string ToString()
+    {
+        var image = Image is null ? "no guest" : $"guest '{Image.Name}' ({Image.Mode} mode, {Image.Bytes.Length} bytes at 0x{Image.LoadAddress:x})";
+        return $"Machine: {Options.RamSize >> 20} MiB RAM, {image}, {Trace.Count} exits traced";
+    }
+
+    /// <summary>Releases the vCPU, VM, RAM and every mapping now.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _kicker?.Dispose();
+        foreach (var (fd, _) in _ioEventFds) fd.Dispose();
+        Vm?.Dispose();
+        foreach (var ram in _extraRam) ram.Dispose();
+        Kvm.Dispose();
+    }
+
+    private void SyncIoEventFds(PciTestdev device)
+    {
+        foreach (var (fd, _) in _ioEventFds)
+        {
+            _ioEventFdSignals += fd.ReadCounter();
+            Vm.UnregisterIoEventFd(fd);
+            fd.Dispose();
+        }
+        _ioEventFds.Clear();
+        if (device.ActiveEventFd is { } request)
+        {
+            var fd = Vm.RegisterIoEventFd(request.Address, (uint)request.Length, request.Space == "io", request.MatchData ? request.Data : null);
+            _ioEventFds.Add((fd, request));
+        }
+    }
+
+    private static void ValidateOptions(MachineOptions o)
+    {
+        if (o.RamSize < 1UL << 20 || o.RamSize % 4096 != 0)
+            throw new ArgumentException($"RamSize 0x{o.RamSize:x} must be at least 1 MiB and a multiple of 4 KiB", nameof(o));
+        if (o.RamSize > PcLayout.EcamBase)
+            throw new ArgumentException(
+                $"RamSize 0x{o.RamSize:x} would overlap the ECAM window {MemoryRegion.FormatRange(PcLayout.EcamBase, PcLayout.EcamSize)}; use at most 0x{PcLayout.EcamBase:x}", nameof(o));
+        if (o.HaltCheckInterval <= TimeSpan.Zero)
+            throw new ArgumentException("HaltCheckInterval must be positive", nameof(o));
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+}

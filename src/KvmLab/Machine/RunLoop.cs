@@ -1,0 +1,395 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using KvmLab.Kvm;
+using KvmLab.Memory;
+using KvmLab.Tracing;
+using TraceSource = KvmLab.Tracing.TraceSource;
+
+namespace KvmLab;
+
+// The run loop: the analogue of QEMU's kvm_cpu_exec (accel/kvm/kvm-all.c). One KVM_RUN, then one switch over
+// kvm_run.exit_reason that hands port I/O to the "io" address space (QEMU: address_space_rw on address_space_io) and
+// MMIO to the "memory" address space (QEMU: address_space_rw on address_space_memory), completes reads back into
+// kvm_run, and appends the trace record. Nothing on this path allocates.
+public sealed partial class Machine
+{
+    private static readonly double NanosPerTick = 1e9 / Stopwatch.Frequency;
+
+    private readonly VcpuKicker _kicker = null!;
+    private readonly long _epoch;
+    private readonly Dictionary<MemoryRegion, ushort> _sourceIndex = new(ReferenceEqualityComparer.Instance);
+    private MemoryRegion? _lastRegion;
+    private ushort _lastSource = ExitRecord.None;
+    private ExitRecord _lastRecord;
+    private bool _coalesced;
+    private long _nextClockDue = long.MaxValue;
+    private long _armedAt = long.MaxValue;
+    private long _exitsAtHaltCheck = -1;
+    private long _exits;
+    private string _stopDetail = "";
+
+    /// <summary>KVM exits taken since the machine was built.</summary>
+    public long ExitCount => _exits;
+
+    /// <summary>The last exit KVM_RUN returned (typed view of kvm_run).</summary>
+    public VcpuExit LastExit => Vcpu.LastExit;
+
+    /// <summary>The last record the run loop produced (also kept when tracing is off).</summary>
+    public ResolvedExit LastRecord => ResolveLast();
+
+    /// <summary>
+    /// Exactly one KVM_RUN, its dispatch to the device, and its trace record. Returns that record (for string I/O, the
+    /// last element). <paramref name="timeout"/> (default 1 s) bounds a guest that never exits: the step then returns
+    /// the INTR exit of the stop request.
+    /// </summary>
+    public ResolvedExit Step(TimeSpan? timeout = null)
+    {
+        ThrowIfDisposed();
+        var ctx = new RunContext(Deadline(timeout ?? TimeSpan.FromSeconds(1)), default, null);
+        BeginRun(ref ctx);
+        try
+        {
+            LastStop = RunOnce(ref ctx) ?? StopReason.Stepped;
+        }
+        finally
+        {
+            EndRun();
+        }
+        return ResolveLast();
+    }
+
+    /// <summary>How the last <see cref="Step"/> or <see cref="Run(RunOptions?)"/> ended.</summary>
+    public StopReason? LastStop { get; private set; }
+
+    /// <summary>
+    /// Runs until the guest halts, writes isa-debug-exit, faults, or a limit in <paramref name="options"/> is reached
+    /// (default: 10 s). Guest behaviour never throws: it is the <see cref="RunResult"/>.
+    /// </summary>
+    public RunResult Run(RunOptions? options = null)
+    {
+        ThrowIfDisposed();
+        options ??= new RunOptions();
+        var started = Stopwatch.GetTimestamp();
+        var ctx = new RunContext(Deadline(options.Timeout), options.Cancellation, options.Until);
+        var exitsBefore = _exits;
+        StopReason? stop = null;
+        BeginRun(ref ctx);
+        using (Vcpu.StopWhenCancelled(options.Cancellation))
+        {
+            try
+            {
+                while (stop is null)
+                {
+                    stop = RunOnce(ref ctx);
+                    if (stop is null && options.MaxExits > 0 && _exits - exitsBefore >= options.MaxExits) stop = StopReason.ExitLimit;
+                }
+            }
+            finally
+            {
+                EndRun();
+            }
+        }
+        LastStop = stop;
+        var status = stop == StopReason.DebugExit ? DebugExit.ExitStatus : (ulong?)null;
+        return new RunResult(stop.Value, _exits - exitsBefore, Stopwatch.GetElapsedTime(started), status, _lastRecord.Rip, _stopDetail);
+    }
+
+    /// <summary>Runs with a timeout only.</summary>
+    public RunResult Run(TimeSpan timeout) => Run(new RunOptions { Timeout = timeout });
+
+    private readonly record struct RunContext(long DeadlineTicks, CancellationToken Cancellation, ExitCondition? Until);
+
+    private static long Deadline(TimeSpan timeout) => timeout == System.Threading.Timeout.InfiniteTimeSpan
+        ? long.MaxValue
+        : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+
+    private void BeginRun(ref RunContext ctx)
+    {
+        DebugExit.Reset();
+        _stopDetail = "";
+        _exitsAtHaltCheck = -1;
+        _nextClockDue = Clock.NextDueTicks ?? long.MaxValue;
+        ArmKicker(ctx.DeadlineTicks);
+    }
+
+    private void EndRun()
+    {
+        _kicker.Disarm();
+        _armedAt = long.MaxValue;
+    }
+
+    /// <summary>One KVM_RUN and its dispatch; returns why the run must stop, or null to go on.</summary>
+    private StopReason? RunOnce(ref RunContext ctx)
+    {
+        // Like QEMU's main loop running expired timers between exits: edu's factorial and DMA complete here.
+        if (Stopwatch.GetTimestamp() >= _nextClockDue) RunClock();
+
+        var entered = Stopwatch.GetTimestamp();
+        var exit = Vcpu.Run();
+        var exited = Stopwatch.GetTimestamp();
+        _exits++;
+        if (_coalesced) ReplayCoalesced(exited);
+
+        StopReason? stop = null;
+        var rip = exit.Reason == ExitReason.Intr ? _lastRecord.Rip : Vcpu.Rip;
+        switch (exit.Reason)
+        {
+            case ExitReason.Io:
+                DispatchIo(exit.Io, rip, entered, exited);
+                break;
+            case ExitReason.Mmio:
+                DispatchMmio(exit.Mmio, rip, entered, exited);
+                break;
+            case ExitReason.Hlt:
+                Record(exit.Reason, rip, entered, exited);
+                stop = StopReason.Halted;
+                break;
+            case ExitReason.Shutdown:
+                Record(exit.Reason, rip, entered, exited);
+                _stopDetail = "triple fault: an exception occurred while delivering a double fault (check the IDT, GDT and stack)";
+                stop = StopReason.Shutdown;
+                break;
+            case ExitReason.FailEntry:
+                Record(exit.Reason, rip, entered, exited);
+                _stopDetail = exit.FailEntry.ToString();
+                stop = StopReason.FailEntry;
+                break;
+            case ExitReason.InternalError:
+                Record(exit.Reason, rip, entered, exited);
+                _stopDetail = exit.InternalError.ToString();
+                stop = StopReason.InternalError;
+                break;
+            case ExitReason.Debug:
+                Record(exit.Reason, exit.Debug.Pc, entered, exited);
+                stop = StopReason.Debug;
+                break;
+            case ExitReason.SystemEvent:
+                Record(exit.Reason, rip, entered, exited);
+                _stopDetail = exit.SystemEvent.ToString();
+                stop = StopReason.SystemEvent;
+                break;
+            case ExitReason.Intr:
+                Record(exit.Reason, rip, entered, exited);
+                stop = OnInterrupted(ref ctx, entered);
+                break;
+            case ExitReason.IrqWindowOpen:
+            case ExitReason.SetTpr:
+                Record(exit.Reason, rip, entered, exited);
+                break;
+            default:
+                Record(exit.Reason, rip, entered, exited);
+                _stopDetail = exit.IsDecoded ? $"KvmLab does not handle {exit}" : exit.Unsupported.ToString();
+                stop = StopReason.Unsupported;
+                break;
+        }
+
+        if (DebugExit.ExitRequested) return StopReason.DebugExit;
+        if (stop is null && ctx.Until is { } until && until(in _lastRecord)) return StopReason.Condition;
+        return stop;
+    }
+
+    [SkipLocalsInit]
+    private void DispatchIo(IoExit io, ulong rip, long entered, long exited)
+    {
+        int size = io.Size;
+        if (io.Direction == IoDirection.Out)
+        {
+            var data = Vcpu.WriteData;
+            for (var i = 0; i < io.Count; i++)
+            {
+                var value = ReadLittleEndian(data.Slice(i * size, size));
+                var result = Io.Write(io.Port, size, value);
+                RecordAccess(TraceAccess.PioWrite, io.Port, size, value, rip, result, i > 0, entered, exited);
+            }
+            return;
+        }
+        if (io.Count == 1)
+        {
+            var result = Io.Read(io.Port, size, out var value);
+            Vcpu.CompleteRead(value);
+            RecordAccess(TraceAccess.PioRead, io.Port, size, value, rip, result, false, entered, exited);
+            return;
+        }
+        var total = (int)io.Count * size;
+        Span<byte> buffer = total <= 4096 ? stackalloc byte[4096] : new byte[total];
+        for (var i = 0; i < io.Count; i++)
+        {
+            var result = Io.Read(io.Port, size, out var value);
+            WriteLittleEndian(buffer.Slice(i * size, size), value);
+            RecordAccess(TraceAccess.PioRead, io.Port, size, value, rip, result, i > 0, entered, exited);
+        }
+        Vcpu.CompleteRead(buffer[..total]);
+    }
+
+    private void DispatchMmio(MmioExit mmio, ulong rip, long entered, long exited)
+    {
+        var size = (int)mmio.Length;
+        if (mmio.IsWrite)
+        {
+            var result = Memory.Write(mmio.Address, size, mmio.Data);
+            RecordAccess(TraceAccess.MmioWrite, mmio.Address, size, mmio.Data, rip, result, false, entered, exited);
+        }
+        else
+        {
+            var result = Memory.Read(mmio.Address, size, out var value);
+            Vcpu.CompleteRead(value);
+            RecordAccess(TraceAccess.MmioRead, mmio.Address, size, value, rip, result, false, entered, exited);
+        }
+    }
+
+    private void ReplayCoalesced(long exited)
+    {
+        while (Vcpu.TryDequeueCoalesced(out var write))
+        {
+            var space = write.IsPio ? Io : Memory;
+            var result = space.Write(write.Address, (int)write.Length, write.Data);
+            var flags = FlagsOf(result) | ExitFlags.Coalesced;
+            Append(new ExitRecord(ToNanos(exited - _epoch), ExitReason.Mmio, write.IsPio ? TraceAccess.PioWrite : TraceAccess.MmioWrite,
+                write.Address, (byte)write.Length, write.Data, 0, flags, SourceOf(result.Region), RegisterOf(result), 0, 0));
+        }
+    }
+
+    /// <summary>
+    /// A stop request ended KVM_RUN: the caller's deadline or cancellation, a device timer coming due, or the periodic
+    /// look at a vCPU that produced no exit (with an in-kernel irqchip a HLT never exits; KVM_GET_MP_STATE tells).
+    /// </summary>
+    private StopReason? OnInterrupted(ref RunContext ctx, long entered)
+    {
+        _armedAt = long.MaxValue;
+        if (ctx.Cancellation.IsCancellationRequested) return StopReason.Cancelled;
+        var now = Stopwatch.GetTimestamp();
+        if (now >= ctx.DeadlineTicks)
+        {
+            _stopDetail = "the guest was still running at the deadline";
+            return StopReason.Timeout;
+        }
+        if (Options.InKernelIrqchip && _exitsAtHaltCheck == _exits - 1 && Vcpu.GetMpState() == MpState.Halted)
+        {
+            var regs = Vcpu.GetRegisters();
+            const ulong interruptFlag = 1UL << 9;
+            if ((regs.Rflags & interruptFlag) == 0 && Clock.Pending == 0)
+            {
+                Append(new ExitRecord(ToNanos(now - _epoch), ExitReason.Hlt, TraceAccess.None, 0, 0, 0, regs.Rip, ExitFlags.Observed,
+                    ExitRecord.None, ExitRecord.None, ToNanos(now - entered), 0));
+                _stopDetail = "HLT with interrupts disabled (seen through KVM_GET_MP_STATE)";
+                return StopReason.Halted;
+            }
+        }
+        _exitsAtHaltCheck = _exits;
+        ArmKicker(ctx.DeadlineTicks);
+        return null;
+    }
+
+    private void RunClock()
+    {
+        Clock.RunDue();
+        _nextClockDue = Clock.NextDueTicks ?? long.MaxValue;
+    }
+
+    private void OnClockDeadlineChanged(long due)
+    {
+        _nextClockDue = Math.Min(_nextClockDue, due);
+        if (due < _armedAt) ArmAt(due);
+    }
+
+    private void ArmKicker(long deadline)
+    {
+        var at = Math.Min(deadline, _nextClockDue);
+        if (Options.InKernelIrqchip)
+            at = Math.Min(at, Stopwatch.GetTimestamp() + (long)(Options.HaltCheckInterval.TotalSeconds * Stopwatch.Frequency));
+        ArmAt(at);
+    }
+
+    private void ArmAt(long at)
+    {
+        if (at == long.MaxValue) return;
+        _armedAt = at;
+        var ticks = Math.Max(0, at - Stopwatch.GetTimestamp());
+        _kicker.Arm(Vcpu, TimeSpan.FromSeconds((double)ticks / Stopwatch.Frequency));
+    }
+
+    private void Record(ExitReason reason, ulong rip, long entered, long exited)
+    {
+        var done = Stopwatch.GetTimestamp();
+        Append(new ExitRecord(ToNanos(exited - _epoch), reason, TraceAccess.None, 0, 0, 0, rip, ExitFlags.None,
+            ExitRecord.None, ExitRecord.None, ToNanos(exited - entered), ToNanos(done - exited)));
+    }
+
+    private void RecordAccess(TraceAccess access, ulong address, int size, ulong value, ulong rip, in AccessResult result,
+        bool continuation, long entered, long exited)
+    {
+        var done = Stopwatch.GetTimestamp();
+        var flags = FlagsOf(result);
+        if (continuation) flags |= ExitFlags.Continuation;
+        if (DebugExit.ExitRequested) flags |= ExitFlags.EndsRun;
+        var reason = access.IsPio() ? ExitReason.Io : ExitReason.Mmio;
+        Append(new ExitRecord(ToNanos(exited - _epoch), reason, access, address, (byte)size, value, rip, flags,
+            SourceOf(result.Region), RegisterOf(result), continuation ? 0 : ToNanos(exited - entered), ToNanos(done - exited)));
+    }
+
+    private void Append(in ExitRecord record)
+    {
+        _lastRecord = record;
+        if (Options.Tracing) Trace.Add(record);
+    }
+
+    private static ExitFlags FlagsOf(in AccessResult result) => result.Status switch
+    {
+        AccessStatus.Unassigned => ExitFlags.Unassigned,
+        AccessStatus.InvalidAccess => ExitFlags.Rejected,
+        _ => ExitFlags.None,
+    };
+
+    private static ushort RegisterOf(in AccessResult result) => result.RegisterIndex is >= 0 and < ExitRecord.None ? (ushort)result.RegisterIndex : ExitRecord.None;
+
+    private ushort SourceOf(MemoryRegion? region)
+    {
+        if (region is null) return ExitRecord.None;
+        if (ReferenceEquals(region, _lastRegion)) return _lastSource;
+        if (!_sourceIndex.TryGetValue(region, out var index))
+        {
+            var space = IsIn(region, Io.Root) ? "io" : "memory";
+            var names = region.Registers?.Registers.Select(r => r.Name).ToArray() ?? Array.Empty<string>();
+            index = Trace.AddSource(new TraceSource(region.Owner ?? region.Name, region.Name, space, names));
+            _sourceIndex[region] = index;
+        }
+        _lastRegion = region;
+        _lastSource = index;
+        return index;
+    }
+
+    private static bool IsIn(MemoryRegion region, MemoryRegion root)
+    {
+        for (var r = region; r is not null; r = r.Container)
+            if (ReferenceEquals(r, root)) return true;
+        return false;
+    }
+
+    private ResolvedExit ResolveLast()
+    {
+        var source = _lastRecord.Source < Trace.Sources.Count ? Trace.Sources[_lastRecord.Source] : null;
+        return new ResolvedExit(Trace.Count - 1, _lastRecord, source?.Device, source?.Region, source?.RegisterName(_lastRecord.Register));
+    }
+
+    private static long ToNanos(long ticks) => (long)(ticks * NanosPerTick);
+
+    private static ulong ReadLittleEndian(ReadOnlySpan<byte> bytes) => bytes.Length switch
+    {
+        1 => bytes[0],
+        2 => BinaryPrimitives.ReadUInt16LittleEndian(bytes),
+        4 => BinaryPrimitives.ReadUInt32LittleEndian(bytes),
+        _ => BinaryPrimitives.ReadUInt64LittleEndian(bytes),
+    };
+
+    private static void WriteLittleEndian(Span<byte> bytes, ulong value)
+    {
+        switch (bytes.Length)
+        {
+            case 1: bytes[0] = (byte)value; break;
+            case 2: BinaryPrimitives.WriteUInt16LittleEndian(bytes, (ushort)value); break;
+            case 4: BinaryPrimitives.WriteUInt32LittleEndian(bytes, (uint)value); break;
+            default: BinaryPrimitives.WriteUInt64LittleEndian(bytes, value); break;
+        }
+    }
+}

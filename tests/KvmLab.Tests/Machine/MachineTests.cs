@@ -1,0 +1,210 @@
+using KvmLab.Kvm;
+using KvmLab.Loading;
+using KvmLab.Testing;
+using KvmLab.Tracing;
+
+namespace KvmLab.Tests.Machine;
+
+public class MachineTests
+{
+    private static readonly byte[] PrintAThenDebugExit2 =
+    {
+        0xBA, 0xF8, 0x03, // mov dx, 0x3f8
+        0xB0, 0x41,       // mov al, 'A'
+        0xEE,             // out dx, al
+        0xBA, 0x01, 0x05, // mov dx, 0x501
+        0xB0, 0x02,       // mov al, 2
+        0xEE,             // out dx, al
+        0xF4,             // hlt
+    };
+
+    private static GuestImage Real(byte[] code) => new("test", code, PcLayout.DefaultRealModeLoadAddress, PcLayout.DefaultRealModeLoadAddress, CpuMode.Real);
+
+    private static GuestImage Protected(byte[] code) => new("test", code, PcLayout.DefaultFlatLoadAddress, PcLayout.DefaultFlatLoadAddress, CpuMode.Protected);
+
+    [KvmFact]
+    public void Debug_exit_ends_the_run_with_QEMU_status_and_serial_output()
+    {
+        using var m = KvmLab.Machine.Boot(Real(PrintAThenDebugExit2));
+        var result = m.Run();
+        Assert.Equal(StopReason.DebugExit, result.Reason);
+        Assert.Equal(5UL, result.ExitStatus);
+        Assert.Equal("A", m.SerialOutput);
+        Assert.Equal(2, m.Trace.Count);
+        var first = m.Trace.Resolve(0);
+        Assert.Equal("serial", first.Device);
+        Assert.Equal(TraceAccess.PioWrite, first.Record.Access);
+        Assert.Equal(0x3f8UL, first.Record.Address);
+        Assert.Equal(0x41UL, first.Record.Value);
+        Assert.Equal(PcLayout.DefaultRealModeLoadAddress + 6 - 0x10000, first.Record.Rip & 0xffff);
+        var last = m.Trace.Resolve(1);
+        Assert.Equal("isa-debug-exit", last.Device);
+        Assert.True(last.Record.Flags.HasFlag(ExitFlags.EndsRun));
+    }
+
+    [KvmFact]
+    public void Step_takes_exactly_one_exit_and_names_the_device()
+    {
+        using var m = KvmLab.Machine.Boot(Real(PrintAThenDebugExit2));
+        var e = m.Step();
+        Assert.Equal(ExitReason.Io, m.LastExit.Reason);
+        Assert.Equal("serial", e.Device);
+        Assert.Equal("serial", e.Region);
+        Assert.Single(m.Trace);
+        Assert.Equal(StopReason.Stepped, m.LastStop);
+        m.Step();
+        Assert.Equal(StopReason.DebugExit, m.LastStop);
+    }
+
+    [KvmFact]
+    public void Hlt_with_interrupts_off_is_seen_as_a_halt_with_the_in_kernel_irqchip()
+    {
+        using var m = KvmLab.Machine.Boot(Real(new byte[] { 0xFA, 0xF4 }));
+        var result = m.Run(TimeSpan.FromSeconds(5));
+        Assert.Equal(StopReason.Halted, result.Reason);
+        var last = m.Trace.Resolve(m.Trace.Count - 1);
+        Assert.Equal(ExitReason.Hlt, last.Record.Reason);
+        Assert.True(last.Record.Flags.HasFlag(ExitFlags.Observed));
+    }
+
+    [KvmFact]
+    public void Hlt_exits_to_user_space_without_the_in_kernel_irqchip()
+    {
+        using var m = KvmLab.Machine.Boot(Real(new byte[] { 0xFA, 0xF4 }), new MachineOptions { InKernelIrqchip = false });
+        var result = m.Run(TimeSpan.FromSeconds(5));
+        Assert.Equal(StopReason.Halted, result.Reason);
+        Assert.Equal(ExitReason.Hlt, m.LastExit.Reason);
+        Assert.Single(m.Trace);
+    }
+
+    [KvmFact]
+    public void A_guest_that_never_exits_is_stopped_at_the_deadline()
+    {
+        using var m = KvmLab.Machine.Boot(Real(new byte[] { 0xEB, 0xFE }));
+        var result = m.Run(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(StopReason.Timeout, result.Reason);
+        Assert.InRange(result.Elapsed.TotalMilliseconds, 150, 2000);
+        // The machine stays usable: the next run stops on time too.
+        Assert.Equal(StopReason.Timeout, m.Run(TimeSpan.FromMilliseconds(50)).Reason);
+    }
+
+    [KvmFact]
+    public void Cancellation_stops_a_running_guest()
+    {
+        using var m = KvmLab.Machine.Boot(Real(new byte[] { 0xEB, 0xFE }));
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        var result = m.Run(new RunOptions { Cancellation = cts.Token, Timeout = TimeSpan.FromSeconds(30) });
+        Assert.Equal(StopReason.Cancelled, result.Reason);
+        Assert.True(result.Elapsed < TimeSpan.FromSeconds(5));
+    }
+
+    [KvmFact]
+    public void Conf1_read_of_edu_identity_reaches_the_guest()
+    {
+        var code = new byte[]
+        {
+            0xB8, 0x00, 0x10, 0x00, 0x80, // mov eax, 0x80001000 (00:02.0 reg 0)
+            0x66, 0xBA, 0xF8, 0x0C,       // mov dx, 0xcf8
+            0xEF,                         // out dx, eax
+            0x66, 0xBA, 0xFC, 0x0C,       // mov dx, 0xcfc
+            0xED,                         // in eax, dx
+            0x66, 0xBA, 0x01, 0x05,       // mov dx, 0x501
+            0xEF,                         // out dx, eax
+            0xF4,
+        };
+        using var m = KvmLab.Machine.Boot(Protected(code));
+        var result = m.Run();
+        Assert.Equal(StopReason.DebugExit, result.Reason);
+        Assert.Equal((0x11e81234UL << 1) | 1, result.ExitStatus);
+        var read = m.Trace.Resolve(1);
+        Assert.Equal(TraceAccess.PioRead, read.Record.Access);
+        Assert.Equal("pci-conf-data", read.Region);
+        Assert.Equal(0x11e81234UL, read.Record.Value);
+    }
+
+    [KvmFact]
+    public void Ecam_read_of_edu_identity_is_an_mmio_exit()
+    {
+        var code = new byte[]
+        {
+            0xA1, 0x00, 0x00, 0x01, 0xB0, // mov eax, [0xB0010000] (ECAM 00:02.0 reg 0)
+            0x66, 0xBA, 0x01, 0x05,       // mov dx, 0x501
+            0xEF,                         // out dx, eax
+            0xF4,
+        };
+        using var m = KvmLab.Machine.Boot(Protected(code));
+        var result = m.Run();
+        Assert.Equal((0x11e81234UL << 1) | 1, result.ExitStatus);
+        var read = m.Trace.Resolve(0);
+        Assert.Equal(ExitReason.Mmio, read.Record.Reason);
+        Assert.Equal(TraceAccess.MmioRead, read.Record.Access);
+        Assert.Equal(0xB0010000UL, read.Record.Address);
+        Assert.Equal(PcLayout.DefaultFlatLoadAddress, read.Record.Rip);
+    }
+
+    [KvmFact]
+    public void Unassigned_mmio_reads_zero_and_is_flagged()
+    {
+        var code = new byte[]
+        {
+            0xA1, 0x00, 0x00, 0x00, 0xD0, // mov eax, [0xD0000000]
+            0x66, 0xBA, 0x01, 0x05, 0xEF, 0xF4,
+        };
+        using var m = KvmLab.Machine.Boot(Protected(code));
+        var result = m.Run();
+        Assert.Equal(1UL, result.ExitStatus);
+        Assert.True(m.Trace[0].Flags.HasFlag(ExitFlags.Unassigned));
+        Assert.Equal("unassigned", m.Trace.Resolve(0).Target);
+    }
+
+    [KvmFact]
+    public void Triple_fault_is_a_shutdown_not_an_exception()
+    {
+        // lidt of a zero-limit IDT, then int3: no handler, no double-fault handler -> triple fault.
+        var code = new byte[] { 0x0F, 0x01, 0x1E, 0x10, 0x00, 0xCC, 0xF4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+        using var m = KvmLab.Machine.Boot(Real(code));
+        var result = m.Run(TimeSpan.FromSeconds(5));
+        Assert.Equal(StopReason.Shutdown, result.Reason);
+        Assert.Contains("triple fault", result.Detail);
+    }
+
+    [KvmFact]
+    public void Exit_limit_and_condition_end_a_run()
+    {
+        var loop = new byte[] { 0xBA, 0xF8, 0x03, 0xB0, 0x2E, 0xEE, 0xEB, 0xFD }; // mov dx,0x3f8; mov al,'.'; l: out dx,al; jmp l
+        using var m = KvmLab.Machine.Boot(Real(loop));
+        var limited = m.Run(new RunOptions { MaxExits = 100 });
+        Assert.Equal(StopReason.ExitLimit, limited.Reason);
+        Assert.Equal(100, limited.Exits);
+        var seen = 0;
+        var until = m.Run(new RunOptions { Until = (in ExitRecord r) => ++seen == 7 });
+        Assert.Equal(StopReason.Condition, until.Reason);
+        Assert.Equal(7, until.Exits);
+    }
+
+    [KvmFact]
+    public void Ram_mapped_over_a_device_makes_its_exits_vanish()
+    {
+        // Ten reads of ECAM 00:02.0 then debug-exit.
+        var body = new List<byte>();
+        for (var i = 0; i < 10; i++) body.AddRange(new byte[] { 0xA1, 0x00, 0x00, 0x01, 0xB0 });
+        body.AddRange(new byte[] { 0x66, 0xBA, 0x01, 0x05, 0xEF, 0xF4 });
+        using var before = KvmLab.Machine.Boot(Protected(body.ToArray()));
+        before.Run();
+        Assert.Equal(11, before.Trace.ExitCount);
+
+        using var after = KvmLab.Machine.Boot(Protected(body.ToArray()));
+        after.MapRam(0xB0010000, 0x1000);
+        var result = after.Run();
+        Assert.Equal(1, after.Trace.ExitCount);
+        Assert.Equal(1UL, result.ExitStatus); // RAM reads 0, so eax = 0
+    }
+
+    [KvmFact]
+    public void Options_are_validated_with_the_fix_in_the_message()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new KvmLab.Machine(new MachineOptions { RamSize = 0xC000_0000 }));
+        Assert.Contains("ECAM", e.Message);
+        Assert.Throws<ArgumentException>(() => new KvmLab.Machine(new MachineOptions { RamSize = 12345 }));
+    }
+}
