@@ -379,9 +379,14 @@ public sealed unsafe class Vcpu : IDisposable
                 var direction = (IoDirection)io.direction;
                 ulong value = 0;
                 if (direction == IoDirection.Out)
-                    IoDataSpan()[..Math.Min((int)io.size, 8)].CopyTo(new Span<byte>(&value, 8));
+                {
+                    var bytes = IoDataSpan();
+                    value = bytes.Length >= 8 ? MemoryMarshal.Read<ulong>(bytes) : ReadLittleEndian(bytes[..Math.Min(bytes.Length, (int)io.size)]);
+                }
                 else
+                {
                     _pending = PendingRead.Io;
+                }
                 return VcpuExit.ForIo(direction, io.port, io.size, io.count, io.data_offset, value);
             }
             case ExitReason.Mmio:
@@ -390,9 +395,15 @@ public sealed unsafe class Vcpu : IDisposable
                 uint length = mmio.len;
                 ulong data = 0;
                 if (mmio.is_write != 0)
-                    new ReadOnlySpan<byte>(Unsafe.AsPointer(ref mmio.data[0]), (int)Math.Min(length, 8u)).CopyTo(new Span<byte>(&data, 8));
+                {
+                    // mmio.data is always 8 bytes in kvm_run, so one load plus a mask replaces a byte copy.
+                    ulong raw = Unsafe.ReadUnaligned<ulong>(Unsafe.AsPointer(ref mmio.data[0]));
+                    data = length >= 8 ? raw : raw & ((1UL << (int)(8 * length)) - 1);
+                }
                 else
+                {
                     _pending = PendingRead.Mmio;
+                }
                 return VcpuExit.ForMmio(mmio.is_write != 0, mmio.phys_addr, length, data);
             }
             case ExitReason.Debug:
@@ -421,6 +432,14 @@ public sealed unsafe class Vcpu : IDisposable
                 return VcpuExit.ForUnsupported(_run->exit_reason, new ExitDataWords(ExitDataWords.Capacity, words[0], words[1], words[2], words[3]));
             }
         }
+    }
+
+    private static ulong ReadLittleEndian(ReadOnlySpan<byte> bytes)
+    {
+        ulong value = 0;
+        for (int i = bytes.Length - 1; i >= 0; i--)
+            value = (value << 8) | bytes[i];
+        return value;
     }
 
     private string DescribePending() => _pending switch

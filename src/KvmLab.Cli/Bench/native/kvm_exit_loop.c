@@ -1,0 +1,118 @@
+/*
+ * The reference for KvmLab's exit-cost benchmark: the cheapest possible VMM loop in C.
+ * A real-mode guest exits forever, either with `out dx,al; jmp` (pio) or with a store to the first byte past
+ * its RAM (mmio). Each exit the loop checks the reason, reads the port or address and the value written, and
+ * reads RIP from the sync-regs copy in kvm_run: the work KvmLab's Vcpu.Run() loop does on the C# side.
+ *
+ * usage: kvm_exit_loop pio|mmio EXITS   -> prints "ns_per_exit <value>" and "checksum <value>"
+ */
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#define RAM_SIZE 0x20000UL        /* 128 KiB at guest-physical 0: 0x20000 and above is MMIO */
+#define LOAD_ADDRESS 0x10000UL    /* PcLayout.DefaultRealModeLoadAddress: CS = 0x1000, IP = 0 */
+#define STACK_TOP 0x7FF0UL        /* PcLayout.DefaultStackTop */
+
+static void die(const char *what)
+{
+    perror(what);
+    exit(1);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+    /* mov dx,0x3F8 ; l: out dx,al ; jmp l */
+    static const uint8_t pio_guest[] = { 0xBA, 0xF8, 0x03, 0xEE, 0xEB, 0xFD };
+    /* mov ax,0x2000 ; mov ds,ax ; l: mov [0],al ; jmp l   (stores to 0x20000, the first byte past RAM) */
+    static const uint8_t mmio_guest[] = { 0xB8, 0x00, 0x20, 0x8E, 0xD8, 0xA2, 0x00, 0x00, 0xEB, 0xFB };
+
+    if (argc != 3 || (strcmp(argv[1], "pio") != 0 && strcmp(argv[1], "mmio") != 0)) {
+        fprintf(stderr, "usage: %s pio|mmio EXITS\n", argv[0]);
+        return 2;
+    }
+    int is_pio = strcmp(argv[1], "pio") == 0;
+    long exits = atol(argv[2]);
+
+    int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (kvm < 0)
+        die("open /dev/kvm");
+    int vm = ioctl(kvm, KVM_CREATE_VM, 0);
+    if (vm < 0)
+        die("KVM_CREATE_VM");
+    if (ioctl(vm, KVM_SET_TSS_ADDR, 0xFEFFD000UL) < 0)
+        die("KVM_SET_TSS_ADDR");
+
+    uint8_t *ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (ram == MAP_FAILED)
+        die("mmap guest RAM");
+    if (is_pio)
+        memcpy(ram + LOAD_ADDRESS, pio_guest, sizeof pio_guest);
+    else
+        memcpy(ram + LOAD_ADDRESS, mmio_guest, sizeof mmio_guest);
+    struct kvm_userspace_memory_region region = {
+        .slot = 0, .guest_phys_addr = 0, .memory_size = RAM_SIZE, .userspace_addr = (uint64_t)(uintptr_t)ram,
+    };
+    if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+        die("KVM_SET_USER_MEMORY_REGION");
+
+    int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+    if (vcpu < 0)
+        die("KVM_CREATE_VCPU");
+    int mmap_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+    struct kvm_run *run = mmap(NULL, (size_t)mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+    if (run == MAP_FAILED)
+        die("mmap kvm_run");
+
+    struct kvm_sregs sregs;
+    if (ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0)
+        die("KVM_GET_SREGS");
+    sregs.cs.selector = sregs.ds.selector = sregs.es.selector = LOAD_ADDRESS >> 4;
+    sregs.cs.base = sregs.ds.base = sregs.es.base = LOAD_ADDRESS;
+    sregs.ss.selector = 0;
+    sregs.ss.base = 0;
+    if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0)
+        die("KVM_SET_SREGS");
+    struct kvm_regs regs = { .rip = 0, .rflags = 2, .rsp = STACK_TOP };
+    if (ioctl(vcpu, KVM_SET_REGS, &regs) < 0)
+        die("KVM_SET_REGS");
+    run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+
+    uint32_t expected = is_pio ? KVM_EXIT_IO : KVM_EXIT_MMIO;
+    uint64_t checksum = 0;
+    long warmup = exits / 10;
+    uint64_t start = 0;
+    for (long i = -warmup; i < exits; i++) {
+        if (i == 0)
+            start = now_ns();
+        if (ioctl(vcpu, KVM_RUN, 0) < 0)
+            die("KVM_RUN");
+        if (run->exit_reason != expected) {
+            fprintf(stderr, "unexpected exit reason %u\n", run->exit_reason);
+            return 1;
+        }
+        /* Decode what Vcpu.Run() decodes: the port or address and the value written. */
+        if (is_pio)
+            checksum += run->io.port + *((uint8_t *)run + run->io.data_offset);
+        else
+            checksum += run->mmio.phys_addr + run->mmio.data[0] + run->mmio.len;
+        checksum += run->s.regs.regs.rip;
+    }
+    uint64_t elapsed = now_ns() - start;
+    printf("ns_per_exit %.1f\n", (double)elapsed / (double)exits);
+    printf("checksum %llu\n", (unsigned long long)checksum);
+    return 0;
+}
