@@ -41,7 +41,6 @@ public sealed partial class Machine : IDisposable
             Vm.SetTssAddress();
             Ram = Vm.AllocateGuestMemory(0, Options.RamSize);
             Vcpu = Vm.CreateVcpu(0);
-            Vcpu.SetCpuid(Kvm.GetSupportedCpuid());
 
             Io = AddressSpace.CreateIo();
             Memory = AddressSpace.CreateMemory();
