@@ -25,10 +25,18 @@ public static class QemuRunner
         {
             var bios = Path.Combine(dir.FullName, image.Name + ".bios");
             File.WriteAllBytes(bios, GuestExport.ToQemuBios(image));
-            var run = RunOnce(bios, dir.FullName, machine, "kvm", timeout ?? TimeSpan.FromSeconds(60));
-            // QEMU refuses -accel kvm outright (no /dev/kvm, no permission): fall back to the emulator.
-            if (run.ExitCode == 1 && run.Serial.Length == 0 && run.Stderr.Contains("kvm", StringComparison.OrdinalIgnoreCase))
-                run = RunOnce(bios, dir.FullName, machine, "tcg", timeout ?? TimeSpan.FromSeconds(60));
+            // For reproducing a run by hand: KVMLAB_KEEP_BIOS=/some/dir keeps a copy of each firmware image.
+            if (Environment.GetEnvironmentVariable("KVMLAB_KEEP_BIOS") is { Length: > 0 } keep)
+                File.Copy(bios, Path.Combine(keep, $"{image.Name}-{image.Mode}.bios"), overwrite: true);
+            var run = RunOnce(bios, dir.FullName, machine, "kvm", timeout ?? TimeSpan.FromSeconds(20));
+            // Fall back to the emulator when KVM refuses: QEMU cannot open it at all, or the backend stops the guest
+            // with an internal error (kvm_pvm cannot emulate IRET in unpaged protected mode, for instance).
+            var refused = run.ExitCode == 1 && run.Serial.Length == 0 && run.Stderr.Contains("kvm", StringComparison.OrdinalIgnoreCase);
+            if (refused || run.Stderr.Contains(KvmInternalError, StringComparison.Ordinal))
+                run = RunOnce(bios, dir.FullName, machine, "tcg", timeout ?? TimeSpan.FromSeconds(20)) with
+                {
+                    Accelerator = $"tcg (kvm refused: {FirstLine(run.Stderr, "kvm", "KVM")})",
+                };
             return run;
         }
         finally
@@ -54,18 +62,43 @@ public static class QemuRunner
                  })
             psi.ArgumentList.Add(arg);
         using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        _ = process.StandardOutput.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
+        var stderr = new System.Text.StringBuilder();
+        var internalError = new ManualResetEventSlim();
+        process.ErrorDataReceived += (_, e) =>
         {
-            process.Kill();
-            process.WaitForExit();
-            var partial = File.Exists(serial) ? File.ReadAllText(serial) : "";
-            throw new TimeoutException($"QEMU ({accel}) did not finish within {timeout.TotalSeconds} s; serial so far:\n{partial}");
+            if (e.Data is null)
+                return;
+            lock (stderr)
+                stderr.AppendLine(e.Data);
+            if (e.Data.Contains(KvmInternalError, StringComparison.Ordinal))
+                internalError.Set();
+        };
+        process.BeginErrorReadLine();
+        _ = process.StandardOutput.ReadToEndAsync();
+        // QEMU pauses the VM on a KVM internal error instead of exiting: stop it as soon as it says so.
+        var deadline = DateTime.UtcNow + timeout;
+        while (!process.WaitForExit(50))
+        {
+            if (internalError.IsSet || DateTime.UtcNow > deadline)
+            {
+                process.Kill();
+                process.WaitForExit();
+                if (internalError.IsSet)
+                    break;
+                var partial = File.Exists(serial) ? File.ReadAllText(serial) : "";
+                throw new TimeoutException($"QEMU ({accel}) did not finish within {timeout.TotalSeconds} s; serial so far:\n{partial}");
+            }
         }
+        process.WaitForExit();
         var text = File.Exists(serial) ? File.ReadAllText(serial) : "";
-        return new QemuRun(process.ExitCode, text, accel, stderr.Result);
+        lock (stderr)
+            return new QemuRun(process.ExitCode, text, accel, stderr.ToString());
     }
+
+    private const string KvmInternalError = "KVM internal error";
+
+    private static string FirstLine(string text, params string[] needles) =>
+        text.Split('\n').FirstOrDefault(l => needles.Any(n => l.Contains(n, StringComparison.Ordinal)))?.Trim() ?? "";
 
     private static string? Find()
     {
