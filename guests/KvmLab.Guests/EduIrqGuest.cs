@@ -175,7 +175,7 @@ public static class EduIrqGuest
         var a = g.Asm;
         a.Label(ref handler);
         foreach (var r in new[] { eax, ecx, edx, edi })
-            if (g.Bitness == 64) a.push(new Iced.Intel.AssemblerRegister64(r.Value - Iced.Intel.Register.EAX + Iced.Intel.Register.RAX)); else a.push(r);
+            g.Push(r);
         g.MmioRead(EduRegisters.Bar0 + EduRegisters.InterruptStatus, 4);
         g.Print("edu-irq: handler: vector 0x40, interrupt status 0x");
         g.PrintHex();
@@ -186,7 +186,7 @@ public static class EduIrqGuest
         a.inc(__dword_ptr[g.At(ecx)]);
         g.MmioWrite(PcLayout.LocalApicBase + LocalApicEoi, 4, 0);
         foreach (var r in new[] { edi, edx, ecx, eax })
-            if (g.Bitness == 64) a.pop(new Iced.Intel.AssemblerRegister64(r.Value - Iced.Intel.Register.EAX + Iced.Intel.Register.RAX)); else a.pop(r);
+            g.Pop(r);
         if (g.Bitness == 64) a.iretq(); else a.iretd();
     }
 }

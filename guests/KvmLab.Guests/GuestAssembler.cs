@@ -135,7 +135,7 @@ public sealed class GuestAssembler
     /// </summary>
     public AssemblerMemoryOperand At(AssemblerRegister32 register, int displacement = 0) =>
         Bitness == 64
-            ? __[new AssemblerRegister64(register.Value - Register.EAX + Register.RAX) + displacement]
+            ? __[Wide(register) + displacement]
             : __[register + displacement];
 
     /// <summary>Prints <paramref name="text"/> over COM1, polling the line-status register before each byte.</summary>
@@ -373,19 +373,26 @@ public sealed class GuestAssembler
 
     private enum Gp { A, B, C, D, Si, Di }
 
-    private void Push(Gp r)
+    private void Push(Gp r) => Push(Reg32(r));
+
+    private void Pop(Gp r) => Pop(Reg32(r));
+
+    /// <summary>Pushes a general register at the native width (its 64-bit form in long mode, where 32-bit pushes do not exist).</summary>
+    public void Push(AssemblerRegister32 register)
     {
-        if (Bitness == 64) Asm.push(Reg64(r)); else Asm.push(Reg32(r));
+        if (Bitness == 64) Asm.push(Wide(register)); else Asm.push(register);
     }
 
-    private void Pop(Gp r)
+    /// <summary>Pops a general register pushed by <see cref="Push(AssemblerRegister32)"/>.</summary>
+    public void Pop(AssemblerRegister32 register)
     {
-        if (Bitness == 64) Asm.pop(Reg64(r)); else Asm.pop(Reg32(r));
+        if (Bitness == 64) Asm.pop(Wide(register)); else Asm.pop(register);
     }
+
+    private static AssemblerRegister64 Wide(AssemblerRegister32 r) => new(r.Value - Register.EAX + Register.RAX);
 
     private static AssemblerRegister32 Reg32(Gp r) => r switch { Gp.A => eax, Gp.B => ebx, Gp.C => ecx, Gp.D => edx, Gp.Si => esi, _ => edi };
 
-    private static AssemblerRegister64 Reg64(Gp r) => r switch { Gp.A => rax, Gp.B => rbx, Gp.C => rcx, Gp.D => rdx, Gp.Si => rsi, _ => rdi };
 
     private Label RoutineLabel(Routine routine)
     {
