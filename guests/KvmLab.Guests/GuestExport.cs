@@ -51,7 +51,7 @@ public static class GuestExport
     private const uint Code64Address = TrampolineBase + 0x200;
     private const int TrampolineSize = 0x300;
 
-    private const uint Pml4 = 0x1000;
+    internal const uint Pml4 = 0x1000;
     private const uint Pdpt = 0x2000;
     private const uint PageDirectories = 0x3000;
     private const uint PageTablesEnd = 0x7000;
@@ -206,7 +206,7 @@ public static class GuestExport
     }
 
     // PML4[0] -> PDPT; PDPT[0..3] -> four page directories; each PD entry maps a 2 MiB page (PS bit 7).
-    private static void BuildIdentityMap(Assembler a)
+    internal static void BuildIdentityMap(Assembler a)
     {
         var fill = a.CreateLabel();
         var pdpt = a.CreateLabel();
