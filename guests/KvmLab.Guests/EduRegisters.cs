@@ -1,0 +1,111 @@
+using Iced.Intel;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace KvmLab.Guests;
+
+/// <summary>
+/// What the edu guests know about QEMU's educational device: its identity, its register map (offsets into BAR0)
+/// and where the guests place BAR0. The guests program BAR0 themselves, as nothing else assigns BARs here.
+/// </summary>
+public static class EduRegisters
+{
+    /// <summary>PCI vendor ID of edu.</summary>
+    public const ushort VendorId = 0x1234;
+
+    /// <summary>PCI device ID of edu.</summary>
+    public const ushort DeviceId = 0x11E8;
+
+    /// <summary>Where the guests place BAR0 (1 MiB): the start of the MMIO BAR window.</summary>
+    public const uint Bar0 = (uint)PcLayout.PciMmioWindowBase;
+
+    /// <summary>Size of BAR0.</summary>
+    public const uint Bar0Size = 0x10_0000;
+
+    /// <summary>0x00 R: identification, 0x010000ED.</summary>
+    public const int Identification = 0x00;
+
+    /// <summary>0x04 RW: liveness check, reads back the bitwise NOT of the last value written.</summary>
+    public const int Liveness = 0x04;
+
+    /// <summary>0x08 RW: factorial; write n, read n! once the busy bit clears.</summary>
+    public const int Factorial = 0x08;
+
+    /// <summary>0x20 RW: status; bit 0 busy (read-only), bit 7 raise interrupt 0x01 when a factorial completes.</summary>
+    public const int Status = 0x20;
+
+    /// <summary>0x24 R: interrupt status.</summary>
+    public const int InterruptStatus = 0x24;
+
+    /// <summary>0x60 W: raise interrupt (ORed into the interrupt status).</summary>
+    public const int InterruptRaise = 0x60;
+
+    /// <summary>0x64 W: acknowledge interrupt (clears the written bits).</summary>
+    public const int InterruptAcknowledge = 0x64;
+
+    /// <summary>0x80 RW: DMA source address.</summary>
+    public const int DmaSource = 0x80;
+
+    /// <summary>0x88 RW: DMA destination address.</summary>
+    public const int DmaDestination = 0x88;
+
+    /// <summary>0x90 RW: DMA byte count.</summary>
+    public const int DmaCount = 0x90;
+
+    /// <summary>0x98 RW: DMA command; bit 0 start/busy, bit 1 direction (1: device to RAM), bit 2 interrupt when done.</summary>
+    public const int DmaCommand = 0x98;
+
+    /// <summary>Device address of edu's 4 KiB DMA buffer.</summary>
+    public const uint DmaBuffer = 0x4_0000;
+
+    /// <summary>Status bit 0: a factorial is being computed.</summary>
+    public const uint StatusBusy = 0x01;
+
+    /// <summary>Status bit 7: raise interrupt 0x01 when a factorial completes.</summary>
+    public const uint StatusFactorialInterrupt = 0x80;
+
+    /// <summary>PCI command register bits the guests set: memory space decoding and bus mastering (DMA, MSI).</summary>
+    internal const int CommandMemoryAndBusMaster = 0x6;
+
+    /// <summary>
+    /// Emits: find edu on bus 0, program BAR0 to <see cref="Bar0"/>, enable memory decoding and bus mastering,
+    /// print where it was found. Leaves edu's <see cref="GuestAssembler.ConfigAddress"/> in EBP.
+    /// </summary>
+    internal static void FindAndEnable(GuestAssembler g, string prefix, Label notFound)
+    {
+        g.FindPciDevice(PciAccessMethod.Conf1, VendorId, DeviceId, notFound);
+        g.Asm.mov(ebp, eax);
+        g.Print($"{prefix}: edu 1234:11e8 at 00:");
+        g.Asm.shr(eax, 11);
+        g.PrintHex(2);
+        g.PrintLine(".0");
+        EnableBar(g, 0x10, Bar0, CommandMemoryAndBusMaster);
+        g.PrintLine($"{prefix}: BAR0 programmed to 0x{Bar0:X8}, memory decoding and bus mastering on");
+    }
+
+    /// <summary>Writes <paramref name="address"/> to the BAR at <paramref name="barOffset"/> of the function at EBP and ORs <paramref name="command"/> into its command register.</summary>
+    internal static void EnableBar(GuestAssembler g, int barOffset, uint address, int command)
+    {
+        g.Asm.mov(eax, ebp);
+        g.Asm.add(eax, barOffset);
+        g.Asm.mov(ebx, address);
+        g.ConfigWrite32(PciAccessMethod.Conf1);
+        g.Asm.mov(eax, ebp);
+        g.Asm.add(eax, 4);
+        g.ConfigRead32(PciAccessMethod.Conf1);
+        // Keep the status half zero: its bits are write-one-to-clear.
+        g.Asm.and(eax, 0xFFFF);
+        g.Asm.or(eax, command);
+        g.Asm.mov(ebx, eax);
+        g.Asm.mov(eax, ebp);
+        g.Asm.add(eax, 4);
+        g.ConfigWrite32(PciAccessMethod.Conf1);
+    }
+
+    /// <summary>Emits: print <paramref name="message"/> and exit with <see cref="GuestAssembler.ExitFailure"/>.</summary>
+    internal static void Fail(GuestAssembler g, ref Label at, string message)
+    {
+        g.Asm.Label(ref at);
+        g.PrintLine(message);
+        g.DebugExit(GuestAssembler.ExitFailure);
+    }
+}
