@@ -1,11 +1,77 @@
+using KvmLab.Kvm;
+
 namespace KvmLab.Cli;
 
-/// <summary>The table of sub-commands.</summary>
+/// <summary>The table of sub-commands and the dispatch that turns failures into clear messages and exit codes.</summary>
 internal static class Commands
 {
+    /// <summary>Exit code for a command-line mistake.</summary>
+    public const int UsageError = 2;
+
+    /// <summary>Exit code when the host cannot provide KVM (no /dev/kvm, no permission).</summary>
+    public const int HostError = 3;
+
+    /// <summary>Every command, in the order <c>kvmlab --help</c> lists them.</summary>
+    public static IReadOnlyList<ICommand> All { get; } = new ICommand[]
+    {
+    };
+
     public static int Dispatch(string[] args)
     {
-        Console.Error.WriteLine("usage: kvmlab <command> [options]   (commands arrive with the run loop)");
-        return 2;
+        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+        {
+            if (args.Length > 1 && Find(args[1]) is { } c)
+            {
+                Console.Out.WriteLine(c.Help);
+                return 0;
+            }
+            PrintOverview(args.Length == 0 ? Console.Error : Console.Out);
+            return args.Length == 0 ? UsageError : 0;
+        }
+        if (args[0] == "--version")
+        {
+            Console.Out.WriteLine($"kvmlab {typeof(Commands).Assembly.GetName().Version}");
+            return 0;
+        }
+        var command = Find(args[0]);
+        if (command is null)
+        {
+            Console.Error.WriteLine($"kvmlab: unknown command '{args[0]}'");
+            PrintOverview(Console.Error);
+            return UsageError;
+        }
+        var rest = args.Skip(1).ToArray();
+        if (rest.Contains("--help") || rest.Contains("-h"))
+        {
+            Console.Out.WriteLine(command.Help);
+            return 0;
+        }
+        try
+        {
+            return command.Run(rest);
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"kvmlab {command.Name}: {e.Message}");
+            Console.Error.WriteLine($"see: kvmlab {command.Name} --help");
+            return UsageError;
+        }
+        catch (KvmException e)
+        {
+            Console.Error.WriteLine($"kvmlab {command.Name}: {e.Message}");
+            Console.Error.WriteLine("run 'kvmlab doctor' to check this host");
+            return HostError;
+        }
+    }
+
+    private static ICommand? Find(string name) => All.FirstOrDefault(c => c.Name == name);
+
+    private static void PrintOverview(TextWriter w)
+    {
+        w.WriteLine("kvmlab: boot tiny guests on KVM, trace every exit, compare with QEMU");
+        w.WriteLine();
+        w.WriteLine("usage: kvmlab <command> [options]     kvmlab <command> --help");
+        w.WriteLine();
+        foreach (var c in All) w.WriteLine($"  {c.Name,-10} {c.Summary}");
     }
 }
