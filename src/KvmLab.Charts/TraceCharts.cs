@@ -113,7 +113,7 @@ public static class TraceCharts
         }
         var title = accesses.Count == 0
             ? $"PCI configuration accesses: none in this trace ({trace.Name})"
-            : $"PCI configuration accesses ({N(accesses.Count)}: {N(conf1)} by conf1 0xcf8/0xcfc, {N(accesses.Count - conf1)} by ECAM at 0x{PcLayout.EcamBase:x}; {trace.Name})";
+            : $"PCI configuration accesses: {N(accesses.Count)} ({N(conf1)} conf1, {N(accesses.Count - conf1)} ECAM)";
         return new TraceChart(ChartKind.Heatmap, title, "configuration offset", "function (bus:dev.fn)", [], [],
             new HeatmapData(offsets.Select(o => $"0x{o:x2}").ToList(), functions.Select(f => f.ToString()).ToList(), values));
     }

@@ -112,8 +112,7 @@ public class TraceChartsTests
         Assert.Equal(["00:00.0", "00:02.0"], h.Rows);
         Assert.Equal(["0x00", "0x02", "0x10"], h.Columns);
         Assert.Equal(new double[,] { { 0, 1, 0 }, { 2, 0, 1 } }, h.Values);
-        Assert.Contains("3 by conf1", chart.Title);
-        Assert.Contains("1 by ECAM", chart.Title);
+        Assert.Contains("4 (3 conf1, 1 ECAM)", chart.Title);
     }
 
     [Fact]
