@@ -9,6 +9,7 @@ namespace KvmLab.Tracing;
 /// capacity is reserved (<see cref="Reserve"/>); readers on other threads (a live statistics view) see a consistent
 /// prefix.
 /// </summary>
+[TypeFormatterSource(TypeFormatterSourceAttribute.KvmLabSource)]
 public sealed class Trace : IReadOnlyList<ExitRecord>
 {
     private const int ChunkShift = 14;
@@ -192,6 +193,7 @@ public sealed class Trace : IReadOnlyList<ExitRecord>
 /// <param name="Device">Owner device, or null.</param>
 /// <param name="Region">Memory region name, or null.</param>
 /// <param name="Register">Register name, or null.</param>
+[TypeFormatterSource(TypeFormatterSourceAttribute.KvmLabSource)]
 public sealed record ResolvedExit(int Sequence, ExitRecord Record, string? Device, string? Region, string? Register)
 {
     /// <summary>"edu.FACTORIAL", "serial", or the access kind when nothing claimed it.</summary>

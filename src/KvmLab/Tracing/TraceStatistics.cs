@@ -9,6 +9,7 @@ namespace KvmLab.Tracing;
 /// <param name="AvgNanos">Average handling, ns.</param>
 /// <param name="MaxNanos">Slowest handling, ns.</param>
 /// <param name="AvgRoundTripNanos">Average of time in KVM_RUN plus handling: the full cost of one exit, ns.</param>
+[TypeFormatterSource(TypeFormatterSourceAttribute.KvmLabSource)]
 public sealed record StatRow(string Key, long Count, double Percent, double RatePerSecond,
     long MinNanos, double AvgNanos, long MaxNanos, double AvgRoundTripNanos);
 

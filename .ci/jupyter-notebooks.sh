@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs every notebooks/*.ipynb headless in real Jupyter with the stock .NET Interactive kernel and fails on any
+# cell error. Builds the notebook artifacts first and installs the kernel spec under artifacts/ (not in the
+# user's Jupyter directories), with the kernel's HTTP endpoint bound to local interfaces only.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+# The notebooks' `#r "../artifacts/notebook/KvmLab.Interactive.dll"` resolves against the kernel's working
+# directory, which Jupyter sets to the notebook's folder. RID-specific so that native libraries sit beside the dlls.
+dotnet publish src/KvmLab.Interactive/KvmLab.Interactive.csproj -c Release -r linux-x64 --self-contained false \
+  -o artifacts/notebook -nologo -v quiet
+
+dotnet tool restore
+kernels="$root/artifacts/jupyter/kernels"
+rm -rf "$kernels"
+mkdir -p "$kernels"
+dotnet interactive jupyter install --path "$kernels"
+python3 - "$kernels" <<'PY'
+import json, pathlib, sys
+for spec in pathlib.Path(sys.argv[1]).glob("*/kernel.json"):
+    k = json.loads(spec.read_text())
+    if "--http-local-only" not in k["argv"]:
+        k["argv"].append("--http-local-only")
+    spec.write_text(json.dumps(k, indent=2))
+PY
+export JUPYTER_PATH="$root/artifacts/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
+
+out="$root/artifacts/notebooks-executed"
+mkdir -p "$out"
+status=0
+for nb in notebooks/*.ipynb; do
+  echo "== $nb"
+  # nbconvert exits non-zero when a cell raises; the scan below also catches error outputs it let through.
+  if ! jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=600 --output-dir "$out" "$nb"; then
+    status=1
+    continue
+  fi
+  python3 - "$out/$(basename "$nb")" <<'PY' || status=1
+import json, sys
+nb = json.load(open(sys.argv[1]))
+errors = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+for e in errors:
+    print(f"{sys.argv[1]}: {e.get('ename')}: {e.get('evalue')}", file=sys.stderr)
+# Charts must arrive as inline HTML that renders offline: plotly.js carried once, by the first chart output.
+html = ["".join(o["data"]["text/html"]) for c in nb["cells"] if c["cell_type"] == "code"
+        for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
+charts = [h for h in html if 'class="kvmlab-chart"' in h]
+loaders = [h for h in html if "window.kvmlabPlotly = window.kvmlabPlotly ||" in h]
+bad_charts = charts and (len(loaders) != 1 or loaders[0] is not charts[0])
+if bad_charts:
+    print(f"{sys.argv[1]}: {len(charts)} chart outputs but {len(loaders)} carry plotly.js (expected the first only)", file=sys.stderr)
+print(f"{sys.argv[1]}: {len(html)} HTML outputs, {len(charts)} charts, {len(errors)} errors")
+sys.exit(1 if errors or bad_charts else 0)
+PY
+done
+exit $status

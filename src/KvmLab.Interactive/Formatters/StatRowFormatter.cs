@@ -1,0 +1,10 @@
+using KvmLab.Tracing;
+
+namespace KvmLab.Interactive.Formatters;
+
+/// <summary>A single statistics row as a one-row table.</summary>
+public sealed class StatRowFormatter : KvmLabFormatter<StatRow>
+{
+    /// <inheritdoc />
+    protected override void WriteHtml(StatRow value, TextWriter writer) => StatRowsFormatter.WriteTable([value], writer, null);
+}

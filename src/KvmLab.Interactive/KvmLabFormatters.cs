@@ -1,0 +1,35 @@
+using Microsoft.DotNet.Interactive.Formatting;
+
+namespace KvmLab.Interactive;
+
+/// <summary>Finds and registers the KvmLab notebook formatters (every concrete <see cref="KvmLabFormatter"/> here).</summary>
+public static class KvmLabFormatters
+{
+    private static readonly object Gate = new();
+
+    /// <summary>One instance of each formatter in this assembly.</summary>
+    public static IReadOnlyList<KvmLabFormatter> Create() =>
+        typeof(KvmLabFormatter).Assembly.GetTypes()
+            .Where(t => t is { IsAbstract: false, IsGenericTypeDefinition: false } && typeof(KvmLabFormatter).IsAssignableFrom(t))
+            .OrderBy(t => t.FullName, StringComparer.Ordinal)
+            .Select(t => (KvmLabFormatter)Activator.CreateInstance(t)!)
+            .ToList();
+
+    /// <summary>True when the formatters are registered with the .NET Interactive formatter right now.</summary>
+    public static bool AreRegistered => Formatter.RegisteredFormatters(includeDefaults: false).Any(f => f is KvmLabFormatter);
+
+    /// <summary>
+    /// Registers every formatter unless they already are (a <see cref="Formatter.ResetToDefault"/> forgets them, and
+    /// the next call registers them again). Also forgets that plotly.js was sent, since the outputs that carried it
+    /// may be gone.
+    /// </summary>
+    public static void Register()
+    {
+        lock (Gate)
+        {
+            if (AreRegistered) return;
+            ChartHtmlSession.Reset();
+            foreach (var formatter in Create()) Formatter.Register(formatter);
+        }
+    }
+}
