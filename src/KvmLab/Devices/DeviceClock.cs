@@ -4,9 +4,9 @@ namespace KvmLab.Devices;
 
 /// <summary>
 /// The devices' timer wheel (QEMU: timers on QEMU_CLOCK_VIRTUAL and the work edu's factorial thread does). The run
-/// loop calls <see cref="RunDue"/> between exits and, while the vCPU runs, kicks it out of KVM_RUN at
+/// loop calls <see cref="RunDue(long)"/> between exits and, while the vCPU runs, kicks it out of KVM_RUN at
 /// <see cref="NextDueTicks"/>. Times are <see cref="Stopwatch"/> ticks. Single-threaded: callbacks run on the
-/// thread that calls <see cref="RunDue"/>, so devices need no locks.
+/// thread that calls <see cref="RunDue(long)"/>, so devices need no locks.
 /// </summary>
 public sealed class DeviceClock
 {
@@ -42,7 +42,7 @@ public sealed class DeviceClock
     /// </summary>
     public event Action<long>? DeadlineChanged;
 
-    /// <summary>Runs <paramref name="callback"/> once <paramref name="delay"/> has passed (at the first <see cref="RunDue"/> after it).</summary>
+    /// <summary>Runs <paramref name="callback"/> once <paramref name="delay"/> has passed (at the first <see cref="RunDue(long)"/> after it).</summary>
     public void Schedule(TimeSpan delay, Action callback)
     {
         ArgumentNullException.ThrowIfNull(callback);
