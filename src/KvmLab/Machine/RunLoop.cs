@@ -122,10 +122,14 @@ public sealed partial class Machine
     /// <summary>One KVM_RUN and its dispatch; returns why the run must stop, or null to go on.</summary>
     private StopReason? RunOnce(ref RunContext ctx)
     {
-        // Like QEMU's main loop running expired timers between exits: edu's factorial and DMA complete here.
-        if (Stopwatch.GetTimestamp() >= _nextClockDue) RunClock();
-
         var entered = Stopwatch.GetTimestamp();
+        // Like QEMU's main loop running expired timers between exits: edu's factorial and DMA complete here.
+        if (entered >= _nextClockDue)
+        {
+            RunClock();
+            entered = Stopwatch.GetTimestamp();
+        }
+
         var exit = Vcpu.Run();
         var exited = Stopwatch.GetTimestamp();
         _exits++;
