@@ -15,6 +15,10 @@ internal static class Commands
     public static IReadOnlyList<ICommand> All { get; } = new ICommand[]
     {
         new RunCommand(),
+        new StatCommand(),
+        new GuestsCommand(),
+        new ScriptCommand(),
+        new DoctorCommand(),
     };
 
     public static int Dispatch(string[] args)
