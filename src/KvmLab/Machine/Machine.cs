@@ -164,6 +164,7 @@ public sealed partial class Machine : IDisposable
         GuestLoader.Load(Vm, Ram, Vcpu, image);
         Image = image;
         Trace.Clear();
+        Trace.Name = image.Name;
     }
 
     /// <summary>
