@@ -163,6 +163,7 @@ public sealed partial class Machine : IDisposable
         ThrowIfDisposed();
         GuestLoader.Load(Vm, Ram, Vcpu, image);
         Image = image;
+        ResetDebugState();
         Trace.Clear();
         Trace.Name = image.Name;
     }
