@@ -29,8 +29,12 @@ public sealed class TraceAlignment
     /// <summary>Number of rows with <paramref name="status"/>.</summary>
     public int CountOf(AlignmentStatus status) => Rows.Count(r => r.Status == status);
 
-    /// <summary>True when no row is a value mismatch or a one-sided access.</summary>
-    public bool Agrees => Rows.All(r => r.Status is AlignmentStatus.Match or AlignmentStatus.Collapsed);
+    /// <summary>True when every row matches, is a poll of different length, or is an explained structural difference.</summary>
+    public bool Agrees => Rows.All(r => r.Status is AlignmentStatus.Match or AlignmentStatus.Collapsed or AlignmentStatus.Explained);
+
+    /// <summary>The rows that make <see cref="Agrees"/> false: unexplained value mismatches and one-sided accesses.</summary>
+    public IEnumerable<AlignedRow> Divergences =>
+        Rows.Where(r => r.Status is AlignmentStatus.ValueMismatch or AlignmentStatus.OnlyKvmLab or AlignmentStatus.OnlyQemu);
 
     /// <summary>A fixed-width text table: the rows, then the per-region counts.</summary>
     public string ToTable()
