@@ -16,6 +16,12 @@ public static class KnownDifferences
     public const string QemuResetActivity =
         "QEMU's own activity at reset (no vCPU made this access), before the guest's first instruction";
 
+    /// <summary>QEMU-only writes to the MSI region that no vCPU made: a device raising its MSI.</summary>
+    public const string MsiDelivery =
+        "a device raising its MSI: QEMU's msi_notify stores the message data at the message address (0xFEE00000) through " +
+        "the memory API, which traces it as a write to the APIC's MSI region; KvmLab's device hands the same message to " +
+        "KVM_SIGNAL_MSI directly, which is not a memory access and leaves no trace record";
+
     /// <summary>Configuration accesses that reach QEMU's PIIX3 functions.</summary>
     public const string PiixFunctions =
         "QEMU's pc machine has PIIX3 functions at 00:01.x (ISA bridge 8086:7000 with the multi-function bit, IDE 7010 with " +

@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json;
 using KvmLab.Loading;
 using KvmLab.Tracing;
 
@@ -99,6 +101,67 @@ public sealed class QemuComparison
         var qemu = qemuRun.GetAwaiter().GetResult();
         var alignment = TraceAligner.Align(trace, qemu.Trace.Trace);
         return new QemuComparison(image, kvmLabRun, serial, trace, qemu, alignment);
+    }
+
+    /// <summary>
+    /// The serial outputs side by side, line by line: '=' the same line, 'e' a difference with its explanation, '!' an
+    /// unexplained difference. Meant for a notebook cell or a terminal.
+    /// </summary>
+    public string DescribeSerial()
+    {
+        var sb = new StringBuilder();
+        var width = Math.Max(6, SerialLines.Select(l => l.KvmLab?.Length ?? 0).DefaultIfEmpty().Max());
+        sb.Append("  ").Append("KvmLab".PadRight(width)).AppendLine(" | QEMU");
+        foreach (var l in SerialLines)
+        {
+            var mark = l.Status switch { SerialLineStatus.Same => '=', SerialLineStatus.Explained => 'e', _ => '!' };
+            sb.Append(mark).Append(' ').Append((l.KvmLab ?? "").PadRight(width)).Append(" | ").Append(l.Qemu ?? "");
+            if (l.Note.Length > 0) sb.Append("   <- ").Append(l.Note);
+            sb.AppendLine();
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// The comparison as JSON: guest, accelerator, verdict, each side's ending and serial output, the serial lines and
+    /// the alignment (<see cref="TraceAlignment.ToJson"/>'s document).
+    /// </summary>
+    public void WriteJson(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        w.WriteStartObject();
+        w.WriteString("guest", Image.Name);
+        w.WriteString("mode", Image.Mode.ToString());
+        w.WriteString("accelerator", Qemu.Accelerator.ToString().ToLowerInvariant());
+        w.WriteBoolean("agrees", Agrees);
+        w.WriteStartObject("kvmlab");
+        w.WriteString("stop", KvmLabRun.Reason.ToString());
+        if (KvmLabDebugExitValue is { } k) w.WriteString("debug_exit", $"0x{k:x2}");
+        w.WriteNumber("exits", KvmLabRun.Exits);
+        w.WriteString("serial", KvmLabSerial);
+        w.WriteEndObject();
+        w.WriteStartObject("qemu");
+        w.WriteNumber("exit_code", Qemu.ExitCode);
+        w.WriteBoolean("timed_out", Qemu.TimedOut);
+        if (Qemu.DebugExitValue is { } q) w.WriteString("debug_exit", $"0x{q:x2}");
+        w.WriteNumber("exits", Qemu.Trace.KvmExits);
+        w.WriteString("serial", Qemu.SerialText);
+        w.WriteEndObject();
+        w.WriteStartArray("serial_lines");
+        foreach (var l in SerialLines)
+        {
+            w.WriteStartObject();
+            w.WriteString("status", l.Status.ToString());
+            if (l.KvmLab is null) w.WriteNull("kvmlab"); else w.WriteString("kvmlab", l.KvmLab);
+            if (l.Qemu is null) w.WriteNull("qemu"); else w.WriteString("qemu", l.Qemu);
+            if (l.Note.Length > 0) w.WriteString("note", l.Note);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WritePropertyName("alignment");
+        Alignment.WriteJson(w);
+        w.WriteEndObject();
     }
 
     /// <inheritdoc />

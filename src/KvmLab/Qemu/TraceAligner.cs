@@ -47,20 +47,33 @@ public static class TraceAligner
                 _ => new AlignedRow(null, b[j].ToAccess(), AlignmentStatus.OnlyQemu, OnlyNote(b[j], qemuSide: true)),
             };
         }
-        ExplainQemuPrologue(script, b, rows);
+        ExplainQemuActivity(script, b, rows);
         ExplainPiixHunks(script, a, b, rows);
         return new TraceAlignment(kvmLab.Name, qemu.Name, rows, Counts(a, b));
     }
 
-    // Leading QEMU-only accesses to regions KvmLab does not have happen before the payload's first instruction.
-    private static void ExplainQemuPrologue(List<(Op Op, int I, int J)> script, List<Step> b, AlignedRow[] rows)
+    // Leading QEMU-only accesses to regions KvmLab does not have happen before the payload's first instruction; later
+    // ones to the MSI region with no exit behind them are a device raising its MSI through QEMU's memory API.
+    private static void ExplainQemuActivity(List<(Op Op, int I, int J)> script, List<Step> b, AlignedRow[] rows)
     {
-        for (var n = 0; n < script.Count && script[n].Op == Op.OnlyB; n++)
+        var leading = true;
+        for (var n = 0; n < script.Count; n++)
         {
+            if (script[n].Op != Op.OnlyB)
+            {
+                leading = false;
+                continue;
+            }
             var s = b[script[n].J];
-            if (s.Region == Unclaimed || QemuRegions.Shared.Contains(s.Region)) return;
-            var why = s.Region == "port92" ? KnownDifferences.FirmwareStub : KnownDifferences.QemuResetActivity;
-            rows[n] = rows[n] with { Status = AlignmentStatus.Explained, Note = Join(rows[n].Note, why) };
+            if (s.Region == Unclaimed || QemuRegions.Shared.Contains(s.Region))
+            {
+                leading = false;
+                continue;
+            }
+            string? why = leading ? (s.Region == "port92" ? KnownDifferences.FirmwareStub : KnownDifferences.QemuResetActivity)
+                : s.Region is "apic-msi" or "kvm-apic-msi" && s.Access.IsWrite() && s.Reason == ExitReason.Unknown ? KnownDifferences.MsiDelivery
+                : null;
+            if (why is not null) rows[n] = rows[n] with { Status = AlignmentStatus.Explained, Note = why };
         }
     }
 

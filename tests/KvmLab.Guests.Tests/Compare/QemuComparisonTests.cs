@@ -32,6 +32,7 @@ public class QemuComparisonTests
     [InlineData("edu", CpuMode.Protected, "edu-mmio")]
     [InlineData("edu", CpuMode.Long, "edu-mmio")]
     [InlineData("edu-dma", CpuMode.Protected, "edu-mmio")]
+    [InlineData("edu-irq", CpuMode.Long, "edu-mmio")]
     [InlineData("pio-vs-mmio", CpuMode.Protected, "pci-testdev-portio")]
     [InlineData("pio-vs-mmio", CpuMode.Protected, "pci-testdev-mmio")]
     public void Shared_device_accesses_match_qemu_access_for_access(string guest, CpuMode mode, string exercised)
@@ -55,6 +56,20 @@ public class QemuComparisonTests
     private static (int KvmLab, int Qemu) Counts(QemuComparison c, string region) =>
         (c.Alignment.Rows.Count(r => r.KvmLab is { } k && k.Region == region && k.Access.IsWrite()),
          c.Alignment.Rows.Count(r => r.Qemu is { } q && q.Region == region && q.Access.IsWrite()));
+
+    [CompareFact]
+    public void Edu_irq_in_protected_mode_stops_on_the_same_kvm_internal_error_under_qemu_after_the_same_accesses()
+    {
+        // kvm_pvm cannot emulate IRETD in unpaged 32-bit protected mode: QEMU hits it too, so it is the host, not KvmLab.
+        var c = Compare("edu-irq", CpuMode.Protected);
+
+        Assert.Equal(StopReason.InternalError, c.KvmLabRun.Reason);
+        Assert.True(c.Qemu.KvmInternalError, c.Qemu.StandardError);
+        Assert.False(c.Qemu.TimedOut);
+        Assert.True(c.Alignment.Agrees, Report(c));
+        Assert.Equal(c.Qemu.SerialText, c.KvmLabSerial);
+        Assert.False(c.Agrees);
+    }
 
     [CompareFact]
     public void Qemus_firmware_stub_is_the_only_thing_before_the_payload_and_is_explained()
