@@ -19,6 +19,7 @@ internal static class Commands
         new GuestsCommand(),
         new ScriptCommand(),
         new DoctorCommand(),
+        new CompareCommand(),
     };
 
     public static int Dispatch(string[] args)
