@@ -43,8 +43,8 @@ public class FormatterTests : IDisposable
 
         var html = TraceStatistics.Compute(SampleTraces.BusScanAndEdu(200), StatGrouping.Reason).ToDisplayString(HtmlFormatter.MimeType);
 
-        Assert.Contains("<th>avg round trip ns</th>", html);
-        Assert.Contains("<td style=\"font-family:monospace\">MMIO</td>", html);
+        Assert.Contains("<th style=\"text-align:left\">avg round trip ns</th>", html);
+        Assert.Contains("<td style=\"font-family:monospace;text-align:left\">MMIO</td>", html);
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public class FormatterTests : IDisposable
 
         Assert.Contains("0x0000000000100023", html);
         Assert.Contains("0x00000000deadbeef", html);
-        Assert.Contains("<td style=\"font-family:monospace\">r15</td><td style=\"font-family:monospace\">0x0000000000000001</td>", html);
+        Assert.Contains("<td style=\"font-family:monospace;text-align:left\">r15</td><td style=\"font-family:monospace;text-align:left\">0x0000000000000001</td>", html);
     }
 
     [KvmFact]

@@ -26,7 +26,7 @@ public sealed class VcpuExitFormatter : KvmLabFormatter<VcpuExit>
                 rows.Add(["io.port", "0x" + io.Port.ToString("x4", inv)]);
                 rows.Add(["io.size", io.Size.ToString(inv)]);
                 rows.Add(["io.count", io.Count.ToString(inv)]);
-                rows.Add(["io.data_offset", "0x" + io.DataOffset.ToString("x", inv) + " (data lives inside kvm_run, this far from its start)"]);
+                rows.Add(["io.data_offset", "0x" + io.DataOffset.ToString("x", inv) + " (the data sits this far into the vCPU mapping, past struct kvm_run)"]);
                 if (io.IsWrite) rows.Add(["data (first element)", "0x" + io.Value.ToString("x", inv)]);
                 break;
             case ExitReason.Mmio:
