@@ -45,12 +45,16 @@ public class NotebookTests
              "holds: 256 bytes went RAM -> device -> RAM intact"],
             [], 2 },
         { "08-single-stepping-and-your-own-guest.ipynb",
-            ["holds: after the third instruction RAX holds 6 x 7 = 42", "holds: every one of them maps back to an IN or OUT in the guest's code"],
-            ["imul eax,ecx", "DEBUG"], 0 },
+            ["holds: after the imul RAX holds 6 x 7 = 42", "holds: together the 8 steps ran the listing's first 9 instructions in order",
+             "holds: the breakpoint was hit 12 times, once per factorial", "holds: RBX = 1, 2, ..., 12 at the hits",
+             "KVM_EXIT_DEBUG: 12 breakpoint hits and 12 one-instruction steps that resumed past them",
+             "device exits of the run map back to an instruction in the guest's code"],
+            ["imul eax,ecx", "mov edi,0xE0000008", "edu.factorial", "last_line_printed"], 0 },
         { "09-kvmlab-and-qemu.ipynb",
-            ["holds: the guest printed exactly the same text under both", "aligned edu accesses agree", "holds: edu (1234:11e8) is at 00:02.0 under both", "holds: PIIX3 is QEMU's alone",
-             "00:00.0 8086:1237"],
-            [], 0 },
+            ["holds: QEMU ran with -accel kvm, on the same /dev/kvm as KvmLab", "holds: the guest printed exactly the same text under both",
+             "aligned edu accesses agree", "holds: pci-scan agrees under both", "holds: every line KvmLab printed, QEMU printed too, in the same order",
+             "holds: the only extra lines are the 00:01.x ones", "holds: edu (1234:11e8) is at 00:02.0 under both", "00:01.0 8086:7000 class 060100 header 80"],
+            ["Match", "Explained", "00:01.3 8086:7113"], 0 },
     };
 
     [Theory]
