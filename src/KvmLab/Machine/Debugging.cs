@@ -26,6 +26,7 @@ public sealed partial class Machine
 
     private readonly List<ulong> _breakpoints = new();
     private bool _singleStepping;
+    private ulong? _stepTrapOwedAt;
     private bool _resumeOverBreakpoint;
     private bool? _supportsGuestDebug;
 
@@ -163,9 +164,27 @@ public sealed partial class Machine
         try
         {
             StopReason? stop;
-            do stop = RunOnce(ref ctx);
-            while (stop is null);
-            return stop.Value;
+            while (true)
+            {
+                stop = RunOnce(ref ctx);
+                var exit = Vcpu.LastExit;
+                // A trap owed for the previous step (hardware KVM raises it on re-entry, with no instruction run): skip it.
+                if (stop == StopReason.Debug && _stepTrapOwedAt is { } owed && exit.Debug.Pc == owed)
+                {
+                    _stepTrapOwedAt = null;
+                    continue;
+                }
+                _stepTrapOwedAt = null;
+                if (stop is not null) return stop.Value;
+                // An OUT or MMIO-write exit comes back with the instruction already complete. kvm_pvm then drops the
+                // single-step trap and would run one more instruction unseen: the step ends here instead.
+                if (IsCompletedWrite(exit))
+                {
+                    _stepTrapOwedAt = LinearRip();
+                    _stopDetail = "single step completed by its own write exit";
+                    return StopReason.Debug;
+                }
+            }
         }
         finally
         {
@@ -192,8 +211,19 @@ public sealed partial class Machine
         _stopDetail = debug.ToString();
     }
 
+    private static bool IsCompletedWrite(in VcpuExit exit) =>
+        (exit.Reason == ExitReason.Io && exit.Io.Direction == IoDirection.Out) || (exit.Reason == ExitReason.Mmio && exit.Mmio.IsWrite);
+
+    private ulong LinearRip()
+    {
+        var rip = Vcpu.GetRegisters().Rip;
+        var sregs = Vcpu.GetSpecialRegisters();
+        return ModeOf(sregs) == CpuMode.Long ? rip : sregs.Cs.Base + rip;
+    }
+
     private void ResetDebugState()
     {
+        _stepTrapOwedAt = null;
         _resumeOverBreakpoint = false;
         LastBreakpoint = null;
     }

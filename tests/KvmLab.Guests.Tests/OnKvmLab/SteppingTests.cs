@@ -65,4 +65,33 @@ public class SteppingTests
         Assert.Equal(StopReason.DebugExit, result.Reason);
         Assert.EndsWith(HelloGuest.FinalLine + "\n", machine.SerialOutput);
     }
+
+    [KvmTheory]
+    [InlineData(CpuMode.Real)]
+    [InlineData(CpuMode.Protected)]
+    [InlineData(CpuMode.Long)]
+    public void A_step_over_a_port_or_mmio_write_executes_exactly_that_instruction(CpuMode mode)
+    {
+        // out; then a marker instruction the next step must start at; then an MMIO store; then debug-exit.
+        var g = new GuestAssembler(mode);
+        var a = g.Asm;
+        g.PortWrite(PcLayout.Com1Port, 1, 'A');
+        a.nop();
+        if (mode != CpuMode.Real) g.MmioWrite(0xD000_0000, 4, 0x1234);
+        a.nop();
+        g.DebugExit(GuestAssembler.ExitSuccess);
+        var image = g.Build("step-over-writes");
+        using var machine = Machine.Boot(image);
+        var segmentBase = mode == CpuMode.Real ? image.LoadAddress & ~0xFUL : 0;
+        var listing = TrapDisassembler.Disassemble(image.Bytes, image.LoadAddress - segmentBase, mode, image.Bytes.Length).ToList();
+
+        var steps = machine.StepInstructions(listing.Count + 2);
+
+        Assert.Equal(StopReason.DebugExit, steps[^1].Stop);
+        // Each step ran exactly the listing's next instruction: no write exit swallowed the instruction after it.
+        Assert.Equal(listing.Take(steps.Count).Select(i => i.Ip), steps.Select(s => s.Ip));
+        for (var i = 0; i + 1 < steps.Count; i++)
+            Assert.Equal(steps[i + 1].Ip, steps[i].NextIp);
+        Assert.Equal("A", machine.SerialOutput);
+    }
 }
