@@ -1,7 +1,9 @@
 /*
  * The reference for KvmLab's exit-cost benchmark: the cheapest possible VMM loop in C.
- * A real-mode guest exits forever, either with `out dx,al; jmp` (pio) or with a store to the first byte past
- * its RAM (mmio). Each exit the loop checks the reason, reads the port or address and the value written, and
+ * A real-mode guest exits forever, either with `out dx,al; jmp` to port 0xCFC (pio: the PCI conf1 data port,
+ * which a KvmLab Machine dispatches to its PCI host) or with a store to the first byte past its 1 MiB of RAM
+ * (mmio: an address nothing claims, so a Machine dispatches it and drops it). A Machine with 1 MiB of RAM runs the
+ * very same bytes from the very same address, which is what makes the comparison fair. Each exit the loop checks the reason, reads the port or address and the value written, and
  * reads RIP from the sync-regs copy in kvm_run: the work KvmLab's Vcpu.Run() loop does on the C# side.
  *
  * usage: kvm_exit_loop pio|mmio EXITS   -> prints "ns_per_exit <value>" and "checksum <value>"
@@ -16,7 +18,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#define RAM_SIZE 0x20000UL        /* 128 KiB at guest-physical 0: 0x20000 and above is MMIO */
+#define RAM_SIZE 0x100000UL       /* 1 MiB at guest-physical 0 (the smallest Machine): 0x100000 and above is MMIO */
 #define LOAD_ADDRESS 0x10000UL    /* PcLayout.DefaultRealModeLoadAddress: CS = 0x1000, IP = 0 */
 #define STACK_TOP 0x7FF0UL        /* PcLayout.DefaultStackTop */
 
@@ -35,10 +37,10 @@ static uint64_t now_ns(void)
 
 int main(int argc, char **argv)
 {
-    /* mov dx,0x3F8 ; l: out dx,al ; jmp l */
-    static const uint8_t pio_guest[] = { 0xBA, 0xF8, 0x03, 0xEE, 0xEB, 0xFD };
-    /* mov ax,0x2000 ; mov ds,ax ; l: mov [0],al ; jmp l   (stores to 0x20000, the first byte past RAM) */
-    static const uint8_t mmio_guest[] = { 0xB8, 0x00, 0x20, 0x8E, 0xD8, 0xA2, 0x00, 0x00, 0xEB, 0xFB };
+    /* mov dx,0xCFC ; l: out dx,al ; jmp l */
+    static const uint8_t pio_guest[] = { 0xBA, 0xFC, 0x0C, 0xEE, 0xEB, 0xFD };
+    /* mov ax,0xFFFF ; mov ds,ax ; l: mov [0x10],al ; jmp l   (stores to 0xFFFF0 + 0x10 = 0x100000, the first byte past RAM) */
+    static const uint8_t mmio_guest[] = { 0xB8, 0xFF, 0xFF, 0x8E, 0xD8, 0xA2, 0x10, 0x00, 0xEB, 0xFB };
 
     if (argc != 3 || (strcmp(argv[1], "pio") != 0 && strcmp(argv[1], "mmio") != 0)) {
         fprintf(stderr, "usage: %s pio|mmio EXITS\n", argv[0]);
