@@ -20,9 +20,8 @@ internal sealed record ExitCosts(Samples C, Samples Vcpu, Samples MachineRun, Sa
 /// <param name="Mmio">MMIO exits (a byte store to 0x100000, just past RAM).</param>
 /// <param name="AllocatedBytesPerExit">Managed bytes <see cref="Machine.Run(RunOptions?)"/> allocates per additional exit, trace reserved (goal 0).</param>
 /// <param name="AllocatedBytesPerRun">Managed bytes one <see cref="Machine.Run(RunOptions?)"/> call allocates regardless of its length.</param>
-/// <param name="TraceBytesPerExit">Trace storage per traced exit: <see cref="Tracing.Trace.AllocatedBytes"/> / records of a long run.</param>
 internal sealed record ExitCostResult(long Exits, int Rounds, ExitCosts Pio, ExitCosts Mmio,
-    double AllocatedBytesPerExit, long AllocatedBytesPerRun, double TraceBytesPerExit);
+    double AllocatedBytesPerExit, long AllocatedBytesPerRun);
 
 /// <summary>
 /// Measures the cost of one exit through KvmLab against <c>native/kvm_exit_loop.c</c> (compiled with gcc into a
@@ -69,8 +68,7 @@ internal static class ExitCostBenchmark
             long longRun = AllocatedByRun(pioMachine, exits);
             double perExit = (double)(longRun - shortRun) / (exits - exits / 2);
             long perRun = shortRun - (long)Math.Round(perExit * (exits / 2));
-            double traceBytes = (double)pioMachine.Trace.AllocatedBytes / pioMachine.Trace.Count;
-            return new ExitCostResult(exits, rounds, pio, mmio, perExit, perRun, traceBytes);
+            return new ExitCostResult(exits, rounds, pio, mmio, perExit, perRun);
         }
         finally
         {

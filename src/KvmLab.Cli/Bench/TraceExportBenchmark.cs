@@ -10,6 +10,11 @@ namespace KvmLab.Cli.Bench;
 /// <param name="Bytes">Size of the file written.</param>
 internal sealed record ExportMeasurement(string Format, double Milliseconds, long Bytes);
 
+/// <summary>The exports of one trace and what that trace occupies in memory.</summary>
+/// <param name="Exports">One measurement per format.</param>
+/// <param name="TraceBytesPerRecord"><see cref="Tracing.Trace.AllocatedBytes"/> / records of the trace, grown record by record as a run grows it.</param>
+internal sealed record ExportResult(IReadOnlyList<ExportMeasurement> Exports, double TraceBytesPerRecord);
+
 /// <summary>
 /// Exports a large trace to every format. The trace is <see cref="SampleTraces.BusScanAndEdu"/>: bus scans, edu
 /// sessions and serial output in the proportions the guests produce, with every device, region and register name
@@ -21,7 +26,7 @@ internal static class TraceExportBenchmark
         [("csv", "trace.csv"), ("json", "trace.json"), ("perfetto", "trace.perfetto.json")];
 
     /// <summary>Exports a <paramref name="records"/>-record trace to each format, <paramref name="rounds"/> times.</summary>
-    public static IReadOnlyList<ExportMeasurement> Run(int records, int rounds = 2)
+    public static ExportResult Run(int records, int rounds = 2)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(records, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
@@ -46,7 +51,7 @@ internal static class TraceExportBenchmark
                 result.Add(new ExportMeasurement(format, best.Best, new FileInfo(path).Length));
                 File.Delete(path);
             }
-            return result;
+            return new ExportResult(result, (double)trace.AllocatedBytes / trace.Count);
         }
         finally
         {

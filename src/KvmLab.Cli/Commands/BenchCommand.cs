@@ -72,6 +72,8 @@ internal sealed class BenchCommand : ICommand
     private static void Print(BenchReport report)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        // Written to a file or a pipe the table would be folded to 80 columns; its rows are meant to be read whole.
+        if (Console.IsOutputRedirected) console.Profile.Width = 240;
         var table = new Table().Title(Markup.Escape($"kvmlab bench on {report.Host}"));
         table.AddColumn("figure").AddColumn(new TableColumn("value").RightAligned()).AddColumn(new TableColumn("reference").RightAligned())
             .AddColumn(new TableColumn("ratio").RightAligned()).AddColumn("goal").AddColumn("verdict").AddColumn("note");
