@@ -19,7 +19,7 @@ internal static class BenchSuite
     public const string StartGuest = "hello";
 
     /// <summary>Runs everything; <paramref name="progress"/> hears which benchmark starts.</summary>
-    public static BenchReport Run(BenchSettings settings, Action<string> progress)
+    public static BenchReport Run(BenchSettings settings, Action<string> progress, string? kvmlabDll = null)
     {
         var loadBefore = HostDescription.LoadAverageNow();
         var figures = new List<Figure>();
@@ -101,12 +101,12 @@ internal static class BenchSuite
         json["charts"] = chartJson;
 
         progress($"process start to halt: kvmlab vs QEMU ({StartGuest})");
-        var start = StartToHaltBenchmark.Run(StartGuest, settings.StartRepetitions, settings.RuntimeVariants);
+        var start = StartToHaltBenchmark.Run(StartGuest, settings.StartRepetitions, settings.RuntimeVariants, kvmlabDll);
         var qemuMs = start.Qemu?.Median;
         figures.Add(qemuMs is null
-            ? Figure.Info($"kvmlab start to halt ({StartGuest})", start.KvmLab.Median, "ms", note: "QEMU not installed: no reference")
+            ? Figure.Info($"kvmlab start to halt ({StartGuest})", start.KvmLab.Median, "ms", note: $"{start.KvmLabBuild}; QEMU not installed: no reference")
             : Figure.AtMost($"kvmlab start to halt ({StartGuest})", start.KvmLab.Median, "ms", qemuMs, "qemu-system-x86_64 -accel kvm -bios", 1.0,
-                $"medians of {start.KvmLab.Count}; best {Figure.Format(start.KvmLab.Best)} vs {Figure.Format(start.Qemu!.Best)} ms"));
+                $"{start.KvmLabBuild}; medians of {start.KvmLab.Count}; best {Figure.Format(start.KvmLab.Best)} vs {Figure.Format(start.Qemu!.Best)} ms"));
         var variantJson = new JsonObject();
         foreach (var (setting, ms) in start.RuntimeVariants)
         {
@@ -117,6 +117,7 @@ internal static class BenchSuite
         json["start_to_halt_qemu_ms"] = qemuMs;
         json["start_to_halt_ratio_vs_qemu"] = qemuMs is { } q ? start.KvmLab.Median / q : null;
         json["start_to_halt_kvmlab_command"] = start.KvmLabCommand;
+        json["start_to_halt_kvmlab_build"] = start.KvmLabBuild;
         json["start_to_halt_qemu_command"] = start.QemuCommand;
         json["start_to_halt_runtime_variants_ms"] = variantJson;
 

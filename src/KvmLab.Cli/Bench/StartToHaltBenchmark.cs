@@ -1,3 +1,5 @@
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
 using KvmLab.Guests;
 using KvmLab.Qemu;
 
@@ -5,11 +7,12 @@ namespace KvmLab.Cli.Bench;
 
 /// <summary>Process wall times, start to exit, of kvmlab and of QEMU running the same guest.</summary>
 /// <param name="KvmLabCommand">The kvmlab command line that was timed.</param>
+/// <param name="KvmLabBuild">How the timed kvmlab was compiled: "Debug" or "Release", and whether ReadyToRun.</param>
 /// <param name="KvmLab">Milliseconds per repetition, kvmlab as built (default runtime settings).</param>
 /// <param name="RuntimeVariants">The same command under other runtime settings (environment variables), for the startup study.</param>
 /// <param name="QemuCommand">The QEMU command line that was timed, or null without QEMU.</param>
 /// <param name="Qemu">Milliseconds per repetition, or null without QEMU.</param>
-internal sealed record StartToHaltResult(string KvmLabCommand, Samples KvmLab, IReadOnlyList<(string Setting, Samples Milliseconds)> RuntimeVariants,
+internal sealed record StartToHaltResult(string KvmLabCommand, string KvmLabBuild, Samples KvmLab, IReadOnlyList<(string Setting, Samples Milliseconds)> RuntimeVariants,
     string? QemuCommand, Samples? Qemu);
 
 /// <summary>
@@ -25,13 +28,18 @@ internal static class StartToHaltBenchmark
         ("DOTNET_TieredPGO=0", new() { ["DOTNET_TieredPGO"] = "0" }),
         ("DOTNET_TieredCompilation=0", new() { ["DOTNET_TieredCompilation"] = "0" }),
         ("DOTNET_ReadyToRun=0", new() { ["DOTNET_ReadyToRun"] = "0" }),
+        ("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1", new() { ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1" }),
     ];
 
-    /// <summary>Runs <paramref name="repetitions"/> repetitions of each; the runtime variants only when <paramref name="variants"/>.</summary>
-    public static StartToHaltResult Run(string guest, int repetitions, bool variants)
+    /// <summary>
+    /// Runs <paramref name="repetitions"/> repetitions of each; the runtime variants only when <paramref name="variants"/>.
+    /// <paramref name="kvmlabDll"/> names another build of kvmlab to time (e.g. a ReadyToRun publish); default: this one.
+    /// </summary>
+    public static StartToHaltResult Run(string guest, int repetitions, bool variants, string? kvmlabDll = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(repetitions, 1);
-        var (dotnet, kvmlabArgs) = KvmLabCommandLine(guest);
+        var dll = kvmlabDll ?? typeof(StartToHaltBenchmark).Assembly.Location;
+        var (dotnet, kvmlabArgs) = KvmLabCommandLine(dll, guest);
         var qemuPath = QemuRunner.TryFindQemu();
         var dir = Directory.CreateTempSubdirectory("kvmlab-bench-qemu-");
         try
@@ -58,7 +66,7 @@ internal static class StartToHaltBenchmark
                 for (var v = 0; v < variantSamples.Count; v++)
                     variantSamples[v].Item2.Add(TimeKvmLab(dotnet, kvmlabArgs, Variants[v].Environment));
             }
-            return new StartToHaltResult($"{dotnet} {string.Join(' ', kvmlabArgs)}", kvmlab, variantSamples,
+            return new StartToHaltResult($"{dotnet} {string.Join(' ', kvmlabArgs)}", DescribeBuild(dll), kvmlab, variantSamples,
                 qemuArgs is null ? null : $"{qemuPath} {string.Join(' ', qemuArgs)}", qemu);
         }
         finally
@@ -71,13 +79,34 @@ internal static class StartToHaltBenchmark
     /// <c>dotnet kvmlab.dll run GUEST</c> once kvmlab has a run command; until then the equivalent
     /// <c>bench --boot GUEST</c>, which builds the guest, boots a default Machine and runs it to its end.
     /// </summary>
-    private static (string Dotnet, string[] Args) KvmLabCommandLine(string guest)
+    private static (string Dotnet, string[] Args) KvmLabCommandLine(string dll, string guest)
     {
-        var dll = typeof(StartToHaltBenchmark).Assembly.Location;
         var host = Environment.ProcessPath;
         var dotnet = host is not null && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet";
         string[] command = Commands.All.Any(c => c.Name == "run") ? ["run", guest] : ["bench", "--boot", guest];
         return (dotnet, [dll, .. command]);
+    }
+
+    /// <summary>"Release, ReadyToRun" and the like: startup depends on both, so the figure says which build it timed.</summary>
+    private static string DescribeBuild(string dll)
+    {
+        using var pe = new PEReader(File.OpenRead(dll));
+        var readyToRun = pe.PEHeaders.CorHeader?.ManagedNativeHeaderDirectory.Size > 0;
+        var metadata = pe.GetMetadataReader();
+        var debug = metadata.GetAssemblyDefinition().GetCustomAttributes()
+            .Select(h => metadata.GetCustomAttribute(h))
+            .Any(a => a.Constructor.Kind == HandleKind.MemberReference
+                && metadata.GetMemberReference((MemberReferenceHandle)a.Constructor).Parent is { Kind: HandleKind.TypeReference } parent
+                && metadata.GetString(metadata.GetTypeReference((TypeReferenceHandle)parent).Name) == "DebuggableAttribute"
+                && IsJitOptimizerDisabled(metadata.GetBlobReader(a.Value)));
+        return (debug ? "Debug" : "Release") + (readyToRun ? ", ReadyToRun" : ", IL only (JIT at startup)");
+    }
+
+    // DebuggableAttribute(DebuggingModes): bit 0x100 of the modes is DisableOptimizations.
+    private static bool IsJitOptimizerDisabled(BlobReader blob)
+    {
+        blob.ReadUInt16();
+        return blob.RemainingBytes >= 4 && (blob.ReadInt32() & 0x100) != 0;
     }
 
     private static double TimeKvmLab(string dotnet, string[] args, IReadOnlyDictionary<string, string>? environment)

@@ -16,7 +16,7 @@ internal sealed class BenchCommand : ICommand
 
     /// <inheritdoc />
     public string Help => """
-        usage: kvmlab bench [--quick] [--json FILE]
+        usage: kvmlab bench [--quick] [--json FILE] [--kvmlab DLL]
                kvmlab bench --boot GUEST
 
         Measures, with the reference measured in the same run:
@@ -32,6 +32,8 @@ internal sealed class BenchCommand : ICommand
         options:
           --quick        a small run of every figure (seconds; numbers are rough)
           --json FILE    also write every figure, its reference and the machine description as JSON
+          --kvmlab DLL   time this build of kvmlab (e.g. a ReadyToRun publish's KvmLab.Cli.dll) for start to halt,
+                         instead of the one running the benchmark
           --boot GUEST   boot a library guest, run it to its end and exit (the process the start-to-halt figure times
                          while kvmlab has no run command); exit code 0 when the guest ends in success
 
@@ -43,12 +45,14 @@ internal sealed class BenchCommand : ICommand
     /// <inheritdoc />
     public int Run(IReadOnlyList<string> args)
     {
-        var a = Arguments.Parse(args, ["quick"], ["json", "boot"]);
+        var a = Arguments.Parse(args, ["quick"], ["json", "boot", "kvmlab"]);
         if (a.Positionals.Count > 0) throw new UsageException($"unexpected argument '{a.Positionals[0]}'");
         if (a.Get("boot") is { } guest) return Boot(guest);
 
         var settings = a.Has("quick") ? BenchSettings.Quick : BenchSettings.Full;
-        var report = BenchSuite.Run(settings, step => Console.Error.WriteLine($"bench: {step}"));
+        var kvmlab = a.Get("kvmlab");
+        if (kvmlab is not null && !File.Exists(kvmlab)) throw new UsageException($"--kvmlab: no file '{kvmlab}' (give the path of a KvmLab.Cli.dll)");
+        var report = BenchSuite.Run(settings, step => Console.Error.WriteLine($"bench: {step}"), kvmlab is null ? null : Path.GetFullPath(kvmlab));
         Print(report);
         if (a.Get("json") is { } path)
         {
