@@ -25,8 +25,10 @@ internal static class BenchSuite
         var figures = new List<Figure>();
         var json = new JsonObject();
 
+        progress("compiling the C reference with gcc");
+        using var native = NativeReference.Build();
         progress("exit cost: C loop, Vcpu.Run, Machine.Run, Machine.Step");
-        var exits = ExitCostBenchmark.Run(settings.Exits, settings.Rounds);
+        var exits = ExitCostBenchmark.Run(native, settings.Exits, settings.Rounds);
         AddExitCost(figures, json, "pio", "PIO", exits.Pio);
         AddExitCost(figures, json, "mmio", "MMIO", exits.Mmio);
         figures.Add(Figure.AtMost("bytes allocated per exit (Machine.Run, trace reserved)", exits.AllocatedBytesPerExit, "B", null, null, 0,
@@ -37,9 +39,14 @@ internal static class BenchSuite
         json["exit_rounds"] = exits.Rounds;
 
         progress("machine create + dispose");
-        var machine = MachineCostBenchmark.Run(settings.MachineRounds);
+        var machine = MachineCostBenchmark.Run(native, settings.MachineRounds);
+        const string cCreate = "C, same kernel calls";
         figures.Add(Figure.AtMost("Machine create + dispose", machine.CreateDispose.Best, "ms", null, null, 3,
             $"median {Figure.Format(machine.CreateDispose.Median)} ms"));
+        figures.Add(Figure.Info("  vs C making the same kernel calls", machine.CreateDispose.Best, "ms", machine.C.Best, cCreate,
+            $"medians {Figure.Format(machine.CreateDispose.Median)} vs {Figure.Format(machine.C.Median)} ms"));
+        figures.Add(Figure.AtMost("Machine create + dispose, InKernelIrqchip = false", machine.CreateDisposeNoIrqchip.Best, "ms", null, null, 3,
+            $"median {Figure.Format(machine.CreateDisposeNoIrqchip.Median)} ms; C without irqchip best {Figure.Format(machine.CNoIrqchip.Best)} ms, median {Figure.Format(machine.CNoIrqchip.Median)} ms"));
         var phases = new JsonObject();
         foreach (var (phase, ms) in machine.Phases)
         {
@@ -48,6 +55,10 @@ internal static class BenchSuite
         }
         json["machine_create_dispose_ms"] = machine.CreateDispose.Best;
         json["machine_create_dispose_ms_median"] = machine.CreateDispose.Median;
+        json["machine_create_dispose_c_reference_ms"] = machine.C.Best;
+        json["machine_create_dispose_c_reference_ms_median"] = machine.C.Median;
+        json["machine_create_dispose_no_irqchip_ms"] = machine.CreateDisposeNoIrqchip.Best;
+        json["machine_create_dispose_no_irqchip_c_reference_ms"] = machine.CNoIrqchip.Best;
         json["machine_create_phases_ms"] = phases;
         json["step_warm_ns"] = exits.Pio.MachineStep.Best;
 
@@ -122,6 +133,7 @@ internal static class BenchSuite
         json["start_to_halt_runtime_variants_ms"] = variantJson;
 
         var host = HostDescription.Current();
+        json["core_build"] = BuildDescription.Of(typeof(Machine).Assembly.Location);
         json["machine"] = new JsonObject
         {
             ["cpu_model"] = host.CpuModel, ["cores"] = host.Cores, ["kernel"] = host.Kernel, ["kvm_backend"] = host.KvmBackend,

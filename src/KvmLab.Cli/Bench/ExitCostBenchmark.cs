@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using KvmLab.Kvm;
 using KvmLab.Loading;
 using KvmHost = KvmLab.Kvm.Kvm;
@@ -25,7 +24,8 @@ internal sealed record ExitCostResult(long Exits, int Rounds, ExitCosts Pio, Exi
 
 /// <summary>
 /// Measures the cost of one exit through KvmLab against <c>native/kvm_exit_loop.c</c> (compiled with gcc into a
-/// temporary directory). All variants run the same real-mode bytes from the same address in 1 MiB of RAM; the C loop
+/// temporary directory). All variants run the same real-mode bytes from the same address in 1 MiB of RAM, in VMs with
+/// the in-kernel irqchip and PIT a default Machine has; the C loop
 /// and the bare vCPU loop read the exit and RIP from kvm_run, the machine additionally dispatches each exit through its
 /// address spaces to the PCI host (port) or to nothing (MMIO past RAM) and traces it. Variants alternate within every
 /// round so that load from other processes lands on all of them alike.
@@ -33,52 +33,42 @@ internal sealed record ExitCostResult(long Exits, int Rounds, ExitCosts Pio, Exi
 internal static class ExitCostBenchmark
 {
     private const ulong RamSize = 1UL << 20;
-    private const string NativeSourceResource = "kvm_exit_loop.c";
 
     // The bytes of the C file: see its comments.
     private static readonly byte[] PioGuest = [0xBA, 0xFC, 0x0C, 0xEE, 0xEB, 0xFD];
     private static readonly byte[] MmioGuest = [0xB8, 0xFF, 0xFF, 0x8E, 0xD8, 0xA2, 0x10, 0x00, 0xEB, 0xFB];
 
     /// <summary>Runs <paramref name="rounds"/> rounds of every variant, <paramref name="exits"/> exits each.</summary>
-    public static ExitCostResult Run(long exits = 100_000, int rounds = 5)
+    public static ExitCostResult Run(NativeReference native, long exits = 100_000, int rounds = 5)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(exits, 10);
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
-        string dir = Directory.CreateTempSubdirectory("kvmlab-bench-").FullName;
-        try
+        var pio = new ExitCosts(new Samples(), new Samples(), new Samples(), new Samples());
+        var mmio = new ExitCosts(new Samples(), new Samples(), new Samples(), new Samples());
+        // Room for the warm-up, one round, and the two allocation runs, so that no run grows the trace.
+        var capacity = (int)(exits * 3);
+        using var pioMachine = BootMachine(PioGuest, capacity);
+        using var mmioMachine = BootMachine(MmioGuest, capacity);
+        WarmUp(pioMachine, exits / 10);
+        WarmUp(mmioMachine, exits / 10);
+        for (int round = 0; round < rounds; round++)
         {
-            string binary = CompileNative(dir);
-            var pio = new ExitCosts(new Samples(), new Samples(), new Samples(), new Samples());
-            var mmio = new ExitCosts(new Samples(), new Samples(), new Samples(), new Samples());
-            // Room for the warm-up, one round, and the two allocation runs, so that no run grows the trace.
-            var capacity = (int)(exits * 3);
-            using var pioMachine = BootMachine(PioGuest, capacity);
-            using var mmioMachine = BootMachine(MmioGuest, capacity);
-            WarmUp(pioMachine, exits / 10);
-            WarmUp(mmioMachine, exits / 10);
-            for (int round = 0; round < rounds; round++)
-            {
-                RunRound(binary, "pio", PioGuest, ExitReason.Io, pioMachine, exits, pio);
-                RunRound(binary, "mmio", MmioGuest, ExitReason.Mmio, mmioMachine, exits, mmio);
-            }
+            RunRound(native, "pio", PioGuest, ExitReason.Io, pioMachine, exits, pio);
+            RunRound(native, "mmio", MmioGuest, ExitReason.Mmio, mmioMachine, exits, mmio);
+        }
 
-            // Two runs of different lengths: the difference is what each additional exit allocates, the rest is per call.
-            pioMachine.Trace.Clear();
-            long shortRun = AllocatedByRun(pioMachine, exits / 2);
-            long longRun = AllocatedByRun(pioMachine, exits);
-            double perExit = (double)(longRun - shortRun) / (exits - exits / 2);
-            long perRun = shortRun - (long)Math.Round(perExit * (exits / 2));
-            return new ExitCostResult(exits, rounds, pio, mmio, perExit, perRun);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        // Two runs of different lengths: the difference is what each additional exit allocates, the rest is per call.
+        pioMachine.Trace.Clear();
+        long shortRun = AllocatedByRun(pioMachine, exits / 2);
+        long longRun = AllocatedByRun(pioMachine, exits);
+        double perExit = (double)(longRun - shortRun) / (exits - exits / 2);
+        long perRun = shortRun - (long)Math.Round(perExit * (exits / 2));
+        return new ExitCostResult(exits, rounds, pio, mmio, perExit, perRun);
     }
 
-    private static void RunRound(string binary, string variant, byte[] guest, ExitReason expected, Machine machine, long exits, ExitCosts into)
+    private static void RunRound(NativeReference native, string variant, byte[] guest, ExitReason expected, Machine machine, long exits, ExitCosts into)
     {
-        into.C.Add(RunNative(binary, variant, exits));
+        into.C.Add(native.ExitNanoseconds(variant, exits));
         into.Vcpu.Add(RunVcpu(guest, expected, exits));
         into.MachineRun.Add(RunMachine(machine, exits));
         into.MachineStep.Add(StepMachine(machine, exits));
@@ -135,6 +125,9 @@ internal static class ExitCostBenchmark
     {
         using var host = new KvmHost();
         using var vm = host.CreateVm();
+        // The same VM configuration as the C loop and a default Machine.
+        vm.CreateIrqchip();
+        vm.CreatePit2();
         var ram = vm.AllocateGuestMemory(0, RamSize);
         var vcpu = vm.CreateVcpu(0);
         if (!vcpu.HasSyncRegs)
@@ -160,28 +153,5 @@ internal static class ExitCostBenchmark
             checksum += vcpu.Rip;
         }
         return checksum;
-    }
-
-    private static string CompileNative(string dir)
-    {
-        string source = Path.Combine(dir, NativeSourceResource);
-        using (var resource = typeof(ExitCostBenchmark).Assembly.GetManifestResourceStream(NativeSourceResource)
-            ?? throw new InvalidOperationException($"The embedded resource {NativeSourceResource} is missing."))
-        using (var file = File.Create(source))
-            resource.CopyTo(file);
-        string binary = Path.Combine(dir, "kvm_exit_loop");
-        ProcessRunner.Execute("gcc", ["-O2", "-o", binary, source]);
-        return binary;
-    }
-
-    private static double RunNative(string binary, string variant, long exits)
-    {
-        string output = ProcessRunner.Execute(binary, [variant, exits.ToString(CultureInfo.InvariantCulture)]);
-        foreach (string line in output.Split('\n'))
-        {
-            if (line.StartsWith("ns_per_exit ", StringComparison.Ordinal))
-                return double.Parse(line["ns_per_exit ".Length..], CultureInfo.InvariantCulture);
-        }
-        throw new InvalidOperationException($"{binary} {variant} printed no ns_per_exit line: {output}");
     }
 }

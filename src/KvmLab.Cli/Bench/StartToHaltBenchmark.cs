@@ -1,5 +1,3 @@
-using System.Reflection.Metadata;
-using System.Reflection.PortableExecutable;
 using KvmLab.Guests;
 using KvmLab.Qemu;
 
@@ -66,7 +64,7 @@ internal static class StartToHaltBenchmark
                 for (var v = 0; v < variantSamples.Count; v++)
                     variantSamples[v].Item2.Add(TimeKvmLab(dotnet, kvmlabArgs, Variants[v].Environment));
             }
-            return new StartToHaltResult($"{dotnet} {string.Join(' ', kvmlabArgs)}", DescribeBuild(dll), kvmlab, variantSamples,
+            return new StartToHaltResult($"{dotnet} {string.Join(' ', kvmlabArgs)}", BuildDescription.Of(dll), kvmlab, variantSamples,
                 qemuArgs is null ? null : $"{qemuPath} {string.Join(' ', qemuArgs)}", qemu);
         }
         finally
@@ -85,28 +83,6 @@ internal static class StartToHaltBenchmark
         var dotnet = host is not null && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet";
         string[] command = Commands.All.Any(c => c.Name == "run") ? ["run", guest] : ["bench", "--boot", guest];
         return (dotnet, [dll, .. command]);
-    }
-
-    /// <summary>"Release, ReadyToRun" and the like: startup depends on both, so the figure says which build it timed.</summary>
-    private static string DescribeBuild(string dll)
-    {
-        using var pe = new PEReader(File.OpenRead(dll));
-        var readyToRun = pe.PEHeaders.CorHeader?.ManagedNativeHeaderDirectory.Size > 0;
-        var metadata = pe.GetMetadataReader();
-        var debug = metadata.GetAssemblyDefinition().GetCustomAttributes()
-            .Select(h => metadata.GetCustomAttribute(h))
-            .Any(a => a.Constructor.Kind == HandleKind.MemberReference
-                && metadata.GetMemberReference((MemberReferenceHandle)a.Constructor).Parent is { Kind: HandleKind.TypeReference } parent
-                && metadata.GetString(metadata.GetTypeReference((TypeReferenceHandle)parent).Name) == "DebuggableAttribute"
-                && IsJitOptimizerDisabled(metadata.GetBlobReader(a.Value)));
-        return (debug ? "Debug" : "Release") + (readyToRun ? ", ReadyToRun" : ", IL only (JIT at startup)");
-    }
-
-    // DebuggableAttribute(DebuggingModes): bit 0x100 of the modes is DisableOptimizations.
-    private static bool IsJitOptimizerDisabled(BlobReader blob)
-    {
-        blob.ReadUInt16();
-        return blob.RemainingBytes >= 4 && (blob.ReadInt32() & 0x100) != 0;
     }
 
     private static double TimeKvmLab(string dotnet, string[] args, IReadOnlyDictionary<string, string>? environment)

@@ -50,6 +50,9 @@ internal sealed class BenchCommand : ICommand
         if (a.Get("boot") is { } guest) return Boot(guest);
 
         var settings = a.Has("quick") ? BenchSettings.Quick : BenchSettings.Full;
+        var core = typeof(Machine).Assembly.Location;
+        if (BuildDescription.IsDebug(core))
+            Console.Error.WriteLine($"bench: warning: {Path.GetFileName(core)} is a Debug build (no JIT optimizations): exit costs are not representative; build with -c Release");
         var kvmlab = a.Get("kvmlab");
         if (kvmlab is not null && !File.Exists(kvmlab)) throw new UsageException($"--kvmlab: no file '{kvmlab}' (give the path of a KvmLab.Cli.dll)");
         var report = BenchSuite.Run(settings, step => Console.Error.WriteLine($"bench: {step}"), kvmlab is null ? null : Path.GetFullPath(kvmlab));
