@@ -30,7 +30,14 @@ internal sealed class NativeReference : IDisposable
             using (var file = File.Create(source))
                 resource.CopyTo(file);
             string binary = Path.Combine(dir, "kvm_exit_loop");
-            ProcessRunner.Execute("gcc", ["-O2", "-o", binary, source]);
+            try
+            {
+                ProcessRunner.Execute("gcc", ["-O2", "-o", binary, source]);
+            }
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                throw new InvalidOperationException($"cannot run gcc ({e.Message}): the C references are compiled in every run; install gcc", e);
+            }
             return new NativeReference(dir, binary);
         }
         catch

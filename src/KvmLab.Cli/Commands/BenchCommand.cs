@@ -55,7 +55,17 @@ internal sealed class BenchCommand : ICommand
             Console.Error.WriteLine($"bench: warning: {Path.GetFileName(core)} is a Debug build (no JIT optimizations): exit costs are not representative; build with -c Release");
         var kvmlab = a.Get("kvmlab");
         if (kvmlab is not null && !File.Exists(kvmlab)) throw new UsageException($"--kvmlab: no file '{kvmlab}' (give the path of a KvmLab.Cli.dll)");
-        var report = BenchSuite.Run(settings, step => Console.Error.WriteLine($"bench: {step}"), kvmlab is null ? null : Path.GetFullPath(kvmlab));
+        BenchReport report;
+        try
+        {
+            report = BenchSuite.Run(settings, step => Console.Error.WriteLine($"bench: {step}"), kvmlab is null ? null : Path.GetFullPath(kvmlab));
+        }
+        catch (InvalidOperationException e)
+        {
+            // A reference that cannot be built or run, or a benchmark guest that did not behave: no table without it.
+            Console.Error.WriteLine($"kvmlab bench: {e.Message}");
+            return 1;
+        }
         Print(report);
         if (a.Get("json") is { } path)
         {
