@@ -34,14 +34,28 @@ public static class EduIrqGuest
         Observe: the write of n to 0xE0000008, a HLT exit (or none, if the interrupt is already pending), then the
         handler's MMIO read of 0xE0000024 (interrupt status 0x1), its acknowledge write to 0xE0000064 and the EOI
         write to the local APIC at 0xFEE000B0 (handled in the kernel: no exit with an in-kernel irqchip).
+        In long mode the handler returns with IRETQ. In protected mode it returns with POPFD; RET instead of IRETD:
+        some KVM backends execute the guest deprivileged and hand IRET to KVM's instruction emulator, which emulates
+        it in real mode only, so IRETD ends the run with KVM_EXIT_INTERNAL_ERROR (suberror 1, EMULATION). Enabling
+        32-bit paging first does not help on such a backend (setting CR0.PG there triple-faults, with PSE and with
+        PAE page tables alike). POPFD; RET is what IRETD does when the handler returns to the same code segment at
+        the same privilege; Build(CpuMode.Protected, returnWithIret: true) keeps IRETD to show the difference.
         """,
         CpuMode.Protected,
         [CpuMode.Protected, CpuMode.Long],
         Build);
 
-    /// <summary>Builds edu-irq for protected or long mode.</summary>
-    public static GuestImage Build(CpuMode mode)
+    /// <summary>Builds edu-irq for protected or long mode (the protected-mode handler returns with POPFD; RET).</summary>
+    public static GuestImage Build(CpuMode mode) => Build(mode, returnWithIret: mode == CpuMode.Long);
+
+    /// <summary>Builds edu-irq, choosing how the protected-mode handler returns.</summary>
+    /// <param name="mode">Protected or long mode.</param>
+    /// <param name="returnWithIret">Return from the interrupt with IRETD (protected mode) rather than POPFD; RET.
+    /// Long mode always returns with IRETQ: its frame also holds SS:RSP, which only IRETQ restores in one step.</param>
+    public static GuestImage Build(CpuMode mode, bool returnWithIret)
     {
+        if (mode == CpuMode.Long && !returnWithIret)
+            throw new ArgumentException("In long mode the handler returns with IRETQ.", nameof(returnWithIret));
         var g = new GuestAssembler(mode);
         var a = g.Asm;
         var notFound = a.CreateLabel();
@@ -145,7 +159,7 @@ public static class EduIrqGuest
         g.PrintLine(FinalLine);
         g.DebugExit(GuestAssembler.ExitSuccess);
 
-        EmitHandler(g, handler, interrupts);
+        EmitHandler(g, handler, interrupts, returnWithIret);
         EduRegisters.Fail(g, ref notFound, "edu-irq: no 1234:11e8 on bus 0");
         EduRegisters.Fail(g, ref noMsi, "edu-irq: edu has no MSI capability");
         return g.Build("edu-irq");
@@ -170,7 +184,7 @@ public static class EduIrqGuest
         g.PrintLine($"edu-irq: IDT gate for vector 0x{Vector:X2} installed");
     }
 
-    private static void EmitHandler(GuestAssembler g, Iced.Intel.Label handler, Iced.Intel.Label interrupts)
+    private static void EmitHandler(GuestAssembler g, Iced.Intel.Label handler, Iced.Intel.Label interrupts, bool returnWithIret)
     {
         var a = g.Asm;
         a.Label(ref handler);
@@ -187,6 +201,27 @@ public static class EduIrqGuest
         g.MmioWrite(PcLayout.LocalApicBase + LocalApicEoi, 4, 0);
         foreach (var r in new[] { edi, edx, ecx, eax })
             g.Pop(r);
-        if (g.Bitness == 64) a.iretq(); else a.iretd();
+        if (g.Bitness == 64)
+            a.iretq();
+        else if (returnWithIret)
+            a.iretd();
+        else
+            ReturnWithoutIret(g);
+    }
+
+    // The frame is EIP, CS, EFLAGS (no privilege change, so no SS:ESP). Rearranged into EFLAGS, EIP it is undone by
+    // POPFD; RET, which is IRETD minus the CS reload: the handler runs in the code segment it interrupted.
+    private static void ReturnWithoutIret(GuestAssembler g)
+    {
+        var a = g.Asm;
+        a.push(eax);
+        a.mov(eax, __dword_ptr[esp + 12]);
+        a.mov(__dword_ptr[esp + 8], eax);
+        a.mov(eax, __dword_ptr[esp + 4]);
+        a.mov(__dword_ptr[esp + 12], eax);
+        a.pop(eax);
+        a.add(esp, 4);
+        a.popfd();
+        a.ret();
     }
 }

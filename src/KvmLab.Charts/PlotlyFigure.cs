@@ -56,7 +56,10 @@ internal static class PlotlyFigure
         w.WriteStartObject();
         w.WriteString("type", "heatmap");
         w.WriteString("colorscale", "Viridis");
-        w.WriteString("hovertemplate", "%{y} offset %{x}: %{z}<extra></extra>");
+        w.WriteNumber("xgap", 1);
+        w.WriteNumber("ygap", 1);
+        w.WriteStartObject("colorbar"); w.WriteStartObject("title"); w.WriteString("text", "accesses"); w.WriteEndObject(); w.WriteEndObject();
+        w.WriteString("hovertemplate", "%{y} offset %{x}: %{z} accesses<extra></extra>");
         WriteStrings(w, "x", h.Columns);
         WriteStrings(w, "y", h.Rows);
         w.WriteStartArray("z");
@@ -81,7 +84,9 @@ internal static class PlotlyFigure
         if (chart.Kind == ChartKind.Bar) w.WriteString("barmode", chart.Stacked ? "stack" : "group");
         WriteAxis(w, "xaxis", chart.XTitle, categorical: chart.Kind is ChartKind.Bar or ChartKind.Heatmap, reversed: false);
         WriteAxis(w, "yaxis", chart.YTitle, categorical: chart.Kind is ChartKind.Markers or ChartKind.Heatmap, reversed: chart.Kind == ChartKind.Heatmap);
-        w.WriteNumber("height", TraceChart.DefaultHeight);
+        // A heatmap row per PCI function needs room to stay readable: grow with the rows.
+        var rows = chart.Kind == ChartKind.Heatmap ? chart.Heatmap!.Rows.Count : 0;
+        w.WriteNumber("height", Math.Max(TraceChart.DefaultHeight, 160 + 18 * rows));
         w.WriteEndObject();
     }
 
@@ -90,7 +95,13 @@ internal static class PlotlyFigure
         w.WriteStartObject(name);
         w.WriteStartObject("title"); w.WriteString("text", title); w.WriteEndObject();
         // Labels such as "0x10" or "00:02.0" must not be parsed as numbers or dates.
-        if (categorical) w.WriteString("type", "category");
+        if (categorical)
+        {
+            w.WriteString("type", "category");
+            // Every bus:dev.fn and offset gets its label: plotly would otherwise drop every other one.
+            w.WriteNumber("dtick", 1);
+            w.WriteBoolean("automargin", true);
+        }
         if (reversed) w.WriteString("autorange", "reversed");
         w.WriteEndObject();
     }

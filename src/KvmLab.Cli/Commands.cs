@@ -14,6 +14,12 @@ internal static class Commands
     /// <summary>Every command, in the order <c>kvmlab --help</c> lists them.</summary>
     public static IReadOnlyList<ICommand> All { get; } = new ICommand[]
     {
+        new RunCommand(),
+        new StatCommand(),
+        new GuestsCommand(),
+        new ScriptCommand(),
+        new DoctorCommand(),
+        new CompareCommand(),
         new BenchCommand(),
     };
 

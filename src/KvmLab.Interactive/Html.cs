@@ -12,12 +12,12 @@ internal static class Html
         w.Write("<table class=\"kvmlab\">");
         if (caption is not null) w.Write($"<caption style=\"text-align:left\">{Text(caption)}</caption>");
         w.Write("<thead><tr>");
-        foreach (var h in headers) w.Write($"<th>{Text(h)}</th>");
+        foreach (var h in headers) w.Write($"<th style=\"text-align:left\">{Text(h)}</th>");
         w.Write("</tr></thead><tbody>");
         foreach (var row in rows)
         {
             w.Write("<tr>");
-            foreach (var cell in row) w.Write($"<td style=\"font-family:monospace\">{Text(cell)}</td>");
+            foreach (var cell in row) w.Write($"<td style=\"font-family:monospace;text-align:left\">{Text(cell)}</td>");
             w.Write("</tr>");
         }
         w.Write("</tbody></table>");

@@ -23,4 +23,23 @@ public class EduIrqGuestTests
         }
         Assert.EndsWith(EduIrqGuest.FinalLine + "\n", run.Serial);
     }
+
+    [QemuFact]
+    public void Edu_irq_with_iretd_in_protected_mode_is_correct_guest_code_under_qemu()
+    {
+        // Under QEMU's KVM on kvm_pvm the IRETD stops the VM with a KVM internal error; the runner then uses TCG.
+        var run = QemuRunner.Run(EduIrqGuest.Build(CpuMode.Protected, returnWithIret: true));
+
+        Assert.True(run.ExitCode == (GuestAssembler.ExitSuccess << 1 | 1), run.ToString());
+        Assert.EndsWith(EduIrqGuest.FinalLine + "\n", run.Serial);
+    }
+
+    [QemuFact]
+    public void Edu_irq_protected_mode_default_runs_under_qemu_kvm_without_falling_back_to_tcg()
+    {
+        var run = QemuRunner.Run(EduIrqGuest.Build(CpuMode.Protected));
+
+        Assert.True(run.ExitCode == (GuestAssembler.ExitSuccess << 1 | 1), run.ToString());
+        Assert.True(run.Accelerator == "kvm" || !File.Exists("/dev/kvm"), run.ToString());
+    }
 }

@@ -1,4 +1,7 @@
 using KvmLab.Charts;
+using KvmLab.Guests;
+using KvmLab.Kvm;
+using KvmLab.Testing;
 using KvmLab.Tracing;
 using Microsoft.DotNet.Interactive.Formatting;
 
@@ -40,8 +43,8 @@ public class FormatterTests : IDisposable
 
         var html = TraceStatistics.Compute(SampleTraces.BusScanAndEdu(200), StatGrouping.Reason).ToDisplayString(HtmlFormatter.MimeType);
 
-        Assert.Contains("<th>avg round trip ns</th>", html);
-        Assert.Contains("<td style=\"font-family:monospace\">MMIO</td>", html);
+        Assert.Contains("<th style=\"text-align:left\">avg round trip ns</th>", html);
+        Assert.Contains("<td style=\"font-family:monospace;text-align:left\">MMIO</td>", html);
     }
 
     [Fact]
@@ -68,5 +71,50 @@ public class FormatterTests : IDisposable
         var declared = typeof(KvmLabFormatter).Assembly.GetTypes().Where(t => !t.IsAbstract && t.IsSubclassOf(typeof(KvmLabFormatter)));
         Assert.NotEmpty(declared);
         Assert.All(declared, t => Assert.Contains(t, registered));
+    }
+
+    [Fact]
+    public void MemoryDumpDisplaysAsHexWithAddressesAndRegistersFormattersOnFirstUse()
+    {
+        var bytes = "Hello, edu!\0\x01\x02\x03\x04\x05\x06"u8.ToArray();
+
+        var html = new MemoryDump(0x10000, bytes).ToDisplayString(HtmlFormatter.MimeType);
+
+        Assert.True(KvmLabFormatters.AreRegistered);
+        Assert.Contains("class=\"kvmlab-hexdump\"", html);
+        Assert.Contains("0x00010000  48 65 6c 6c 6f 2c 20 65  64 75 21 00 01 02 03 04  Hello, edu!.....", html);
+        Assert.Contains("0x00010010  05 06", html);
+    }
+
+    [Fact]
+    public void RegistersShowEveryGeneralPurposeRegisterIn64BitHex()
+    {
+        KvmLabFormatters.Register();
+        var regs = new Registers { Rip = 0x100023, Rax = 0xdead_beef, R15 = 1 };
+
+        var html = regs.ToDisplayString(HtmlFormatter.MimeType);
+
+        Assert.Contains("0x0000000000100023", html);
+        Assert.Contains("0x00000000deadbeef", html);
+        Assert.Contains("<td style=\"font-family:monospace;text-align:left\">r15</td><td style=\"font-family:monospace;text-align:left\">0x0000000000000001</td>", html);
+    }
+
+    [KvmFact]
+    public void MachineExitAndRunResultDisplayWhatKvmRunReturned()
+    {
+        using var machine = Machine.Boot(GuestLibrary.Get("hello").Build());
+        machine.Step();
+
+        var exit = machine.LastExit.ToDisplayString(HtmlFormatter.MimeType);
+        var run = machine.Run().ToDisplayString(HtmlFormatter.MimeType);
+        var summary = machine.ToDisplayString(HtmlFormatter.MimeType);
+
+        Assert.Contains("KVM_EXIT_IO (2)", exit);
+        Assert.Contains("0x03fd", exit);
+        Assert.Contains("io.data_offset", exit);
+        Assert.Contains("DebugExit", run);
+        Assert.Contains("0x21 (33)", run);
+        Assert.Contains("hello: Real mode", summary);
+        Assert.Contains("memory slots (KVM_SET_USER_MEMORY_REGION", summary);
     }
 }

@@ -16,7 +16,7 @@ public sealed record CellOutput(int Cell, string MimeType, string Value);
 /// a failed cell throws with the cell's code and error, displayed and returned values are collected.
 /// Like Jupyter, the kernel's working directory is the notebook's folder, except that <c>../artifacts/notebook</c>
 /// (the folder notebooks <c>#r</c> KvmLab from) is this test's own build output, so the assemblies under test are the
-/// ones loaded. Formatter state is process-global: run notebooks one at a time.
+/// ones loaded, and <c>../src</c> is the repository's sources. Formatter state is process-global: run notebooks one at a time.
 /// </summary>
 public static class NotebookRunner
 {
@@ -31,6 +31,8 @@ public static class NotebookRunner
         {
             Directory.CreateDirectory(Path.Combine(sandbox.FullName, "artifacts"));
             Directory.CreateSymbolicLink(Path.Combine(sandbox.FullName, "artifacts", "notebook"), AppContext.BaseDirectory);
+            // Chapters quote KvmLab's own source (../src) next to the QEMU code it mirrors.
+            Directory.CreateSymbolicLink(Path.Combine(sandbox.FullName, "src"), Path.Combine(Path.GetDirectoryName(NotebooksDirectory())!, "src"));
             var cwd = Directory.CreateDirectory(Path.Combine(sandbox.FullName, "notebooks")).FullName;
             Directory.SetCurrentDirectory(cwd);
 

@@ -1,3 +1,5 @@
+using KvmLab.Testing;
+
 namespace KvmLab.Interactive.Tests;
 
 public class NotebookTests
@@ -10,6 +12,51 @@ public class NotebookTests
         return data;
     }
 
+    /// <summary>
+    /// What each chapter must show besides running cleanly: claim lines it prints after checking them (a chapter
+    /// whose claim cell was deleted or weakened fails here), HTML it displays, and how many charts.
+    /// </summary>
+    public static TheoryData<string, string[], string[], int> ChapterOutputs() => new()
+    {
+        { "01-getting-started.ipynb",
+            ["holds: the first exit is KVM_EXIT_IO", "holds: the io address space sent it to the UART's line-status register (serial.LSR)",
+             "holds: every character printed is one OUT exit to 0x3f8"],
+            ["KVM_EXIT_IO (2)", "io.data_offset", "kvmlab-hexdump", "kvm_regs (KVM_GET_REGS)", "class=\"kvmlab-trace\"", "0x21 (33)"], 0 },
+        { "02-the-run-loop.ipynb",
+            ["holds: KVM_EXIT_IO goes to the io address space", "holds: three Steps are three KVM_RUN returns"],
+            ["avg round trip ns", "i440FX-pcihost"], 1 },
+        { "03-pio-vs-mmio.ipynb",
+            ["holds: 1000 OUTs gave 1000 KVM_EXIT_IO, 1000 MOVs gave 1000 KVM_EXIT_MMIO", "io.data_offset 0x1000", "1000 exits, median"],
+            ["mmio.phys_addr", "0xe0000000"], 1 },
+        { "04-why-kvm-returns.ipynb",
+            ["holds: with a RAM slot over the BAR the same loop exits 0 times", "holds: with the ioeventfd no ring reaches user space (0 exits)",
+             "holds: yet the eventfd counted every one (500)", "holds: each queued write is an exit saved"],
+            [], 0 },
+        { "05-pci-configuration-space.ipynb",
+            ["holds: both scans print the same devices", "holds: conf1 needs two port exits per config access (220), ECAM one MMIO exit (110)",
+             "holds: the mask 0xfff00000 reads back: a 1 MiB memory BAR", "holds: the bus reported the mapping change (pci_update_mappings)"],
+            ["0xb0010010"], 1 },
+        { "06-the-edu-device.ipynb",
+            ["holds: every edu register access is its own KVM_EXIT_MMIO", "holds: a 2-byte read is rejected by the memory core",
+             "holds: an 8-byte read of 0x00 reaches edu, which answers all-ones"],
+            ["edu.factorial", "identification 0x010000ed"], 1 },
+        { "07-interrupts-and-dma.ipynb",
+            ["holds: one MSI per factorial: 12 sent", "holds: the guest programmed address 0xfee00000 (APIC 0) and vector 0x40",
+             "holds: 256 bytes went RAM -> device -> RAM intact"],
+            [], 2 },
+        { "08-single-stepping-and-your-own-guest.ipynb",
+            ["holds: after the imul RAX holds 6 x 7 = 42", "holds: together the 8 steps ran the listing's first 9 instructions in order",
+             "holds: the breakpoint was hit 12 times, once per factorial", "holds: RBX = 1, 2, ..., 12 at the hits",
+             "KVM_EXIT_DEBUG: 12 breakpoint hits and 12 one-instruction steps that resumed past them",
+             "device exits of the run map back to an instruction in the guest's code"],
+            ["imul eax,ecx", "mov edi,0xE0000008", "edu.factorial", "last_line_printed"], 0 },
+        { "09-kvmlab-and-qemu.ipynb",
+            ["holds: QEMU ran with -accel kvm, on the same /dev/kvm as KvmLab", "holds: the guest printed exactly the same text under both",
+             "aligned edu accesses agree", "holds: pci-scan agrees under both", "holds: every line KvmLab printed, QEMU printed too, in the same order",
+             "holds: the only extra lines are the 00:01.x ones", "holds: edu (1234:11e8) is at 00:02.0 under both", "00:01.0 8086:7000 class 060100 header 80"],
+            ["Match", "Explained", "00:01.3 8086:7113"], 0 },
+    };
+
     [Theory]
     [MemberData(nameof(Notebooks))]
     public async Task NotebookRunsTopToBottomWithoutErrors(string notebook)
@@ -20,17 +67,30 @@ public class NotebookTests
     }
 
     [Fact]
-    public async Task SmokeNotebookShowsKvmLabFormattersAndOneOfflinePlotlyCopy()
+    public void EveryChapterHasItsOutputsChecked()
     {
-        var outputs = await NotebookRunner.RunAsync(Path.Combine(NotebookRunner.NotebooksDirectory(), "00-smoke.ipynb"));
+        var checkedChapters = ((IEnumerable<object[]>)ChapterOutputs()).Select(row => (string)row[0]).ToHashSet();
 
-        var html = outputs.Where(o => o.MimeType == "text/html").ToList();
-        Assert.Contains(html, o => o.Value.Contains("class=\"kvmlab-trace\"") && o.Value.Contains("first 20 of 400 records"));
-        Assert.Contains(html, o => o.Value.Contains("edu.FACTORIAL") && o.Value.Contains("avg round trip ns"));
-        var charts = html.Where(o => o.Value.Contains("class=\"kvmlab-chart\"")).ToList();
-        Assert.Equal(3, charts.Count);
-        Assert.Contains("DecompressionStream", charts[0].Value);
-        Assert.All(charts.Skip(1), c => Assert.DoesNotContain("DecompressionStream", c.Value));
-        Assert.DoesNotContain(html, o => o.Value.Contains("cdn.plot.ly"));
+        Assert.All(((IEnumerable<object[]>)Notebooks()).Select(row => (string)row[0]), n => Assert.Contains(n, checkedChapters));
+    }
+
+    [KvmTheory]
+    [MemberData(nameof(ChapterOutputs))]
+    public async Task ChapterShowsItsCheckedClaimsAndDisplays(string notebook, string[] claims, string[] html, int charts)
+    {
+        var outputs = await NotebookRunner.RunAsync(Path.Combine(NotebookRunner.NotebooksDirectory(), notebook));
+
+        var text = string.Join("\n", outputs.Where(o => o.MimeType == "text/plain").Select(o => o.Value));
+        var htmlOutputs = outputs.Where(o => o.MimeType == "text/html").Select(o => o.Value).ToList();
+        Assert.All(claims, c => Assert.Contains(c, text + string.Join("\n", htmlOutputs)));
+        Assert.All(html, h => Assert.Contains(htmlOutputs, o => o.Contains(h)));
+        var chartOutputs = htmlOutputs.Where(o => o.Contains("class=\"kvmlab-chart\"")).ToList();
+        Assert.Equal(charts, chartOutputs.Count);
+        if (charts > 0)
+        {
+            Assert.Contains("DecompressionStream", chartOutputs[0]);
+            Assert.All(chartOutputs.Skip(1), c => Assert.DoesNotContain("DecompressionStream", c));
+        }
+        Assert.DoesNotContain(htmlOutputs, o => o.Contains("cdn.plot.ly"));
     }
 }

@@ -15,6 +15,7 @@ namespace KvmLab;
 /// (conf1 and ECAM) with edu and pci-testdev, COM1 and isa-debug-exit, a device clock, and the trace every exit is
 /// recorded in. <see cref="Step"/> and <see cref="Run(RunOptions?)"/> (in RunLoop.cs) are the kvm_cpu_exec analogue.
 /// </summary>
+[KvmLab.Tracing.TypeFormatterSource(KvmLab.Tracing.TypeFormatterSourceAttribute.KvmLabSource)]
 public sealed partial class Machine : IDisposable
 {
     private readonly List<(EventFd EventFd, IoEventFdRequest Request)> _ioEventFds = new();
@@ -163,7 +164,9 @@ public sealed partial class Machine : IDisposable
         ThrowIfDisposed();
         GuestLoader.Load(Vm, Ram, Vcpu, image);
         Image = image;
+        ResetDebugState();
         Trace.Clear();
+        Trace.Name = image.Name;
     }
 
     /// <summary>

@@ -41,7 +41,8 @@ public sealed partial class Machine
     /// <summary>
     /// Exactly one KVM_RUN, its dispatch to the device, and its trace record. Returns that record (for string I/O, the
     /// last element). <paramref name="timeout"/> (default 1 s) bounds a guest that never exits: the step then returns
-    /// the INTR exit of the stop request.
+    /// the INTR exit of the stop request. After a stop at a breakpoint, the instruction there is first single-stepped
+    /// with breakpoints disarmed (see <see cref="AddBreakpoint"/>), which takes a KVM_RUN of its own.
     /// </summary>
     public ResolvedExit Step(TimeSpan? timeout = null)
     {
@@ -50,7 +51,7 @@ public sealed partial class Machine
         BeginRun(ref ctx);
         try
         {
-            LastStop = RunOnce(ref ctx) ?? StopReason.Stepped;
+            LastStop = ResumeFromBreakpoint(ref ctx) ?? RunOnce(ref ctx) ?? StopReason.Stepped;
         }
         finally
         {
@@ -79,6 +80,7 @@ public sealed partial class Machine
         {
             try
             {
+                stop = ResumeFromBreakpoint(ref ctx);
                 while (stop is null)
                 {
                     stop = RunOnce(ref ctx);
@@ -166,6 +168,7 @@ public sealed partial class Machine
                 break;
             case ExitReason.Debug:
                 Record(exit.Reason, exit.Debug.Pc, entered, exited);
+                OnDebugExit(exit.Debug);
                 stop = StopReason.Debug;
                 break;
             case ExitReason.SystemEvent:

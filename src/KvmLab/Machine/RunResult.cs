@@ -7,6 +7,7 @@ namespace KvmLab;
 /// <param name="ExitStatus">isa-debug-exit's status ((value &lt;&lt; 1) | 1) when <paramref name="Reason"/> is DebugExit.</param>
 /// <param name="Rip">Guest RIP when the run stopped.</param>
 /// <param name="Detail">Details of an abnormal stop (entry failure reason, internal error suberror, ...), or empty.</param>
+[KvmLab.Tracing.TypeFormatterSource(KvmLab.Tracing.TypeFormatterSourceAttribute.KvmLabSource)]
 public sealed record RunResult(StopReason Reason, long Exits, TimeSpan Elapsed, ulong? ExitStatus, ulong Rip, string Detail)
 {
     /// <summary>True for a halt or a debug-exit: the guest finished on its own.</summary>

@@ -18,4 +18,11 @@ public enum AlignmentStatus
     /// <summary>A run of reads of one register (a poll) on both sides that ended with the same value, read a different
     /// number of times or through different intermediate values: timing, not behaviour.</summary>
     Collapsed,
+
+    /// <summary>
+    /// A one-sided access or a value difference that a known structural difference between the two machines accounts
+    /// for (QEMU's firmware stub, QEMU's PIIX3 functions and the guest's report of them, QEMU's own reset activity);
+    /// the row's note names it. Not a divergence.
+    /// </summary>
+    Explained,
 }

@@ -25,6 +25,7 @@ public static class QemuRegions
         ["pci-testdev-portio"] = "pci-testdev",
         ["pci-testdev-membar"] = "pci-testdev",
         ["apic-msi"] = "apic",
+        ["kvm-apic-msi"] = "apic",
     };
 
     private static readonly HashSet<string> IoRegions = new(StringComparer.Ordinal)

@@ -29,8 +29,15 @@ public sealed record QemuRunResult(
     /// <summary>COM1 output as text, one char per byte (Latin-1), so no byte is lost to decoding.</summary>
     public string SerialText => System.Text.Encoding.Latin1.GetString(Serial);
 
+    /// <summary>
+    /// True when KVM stopped the guest with KVM_EXIT_INTERNAL_ERROR (QEMU printed its register dump to
+    /// <see cref="StandardError"/> and paused); the runner then kills QEMU at once instead of waiting for the deadline.
+    /// </summary>
+    public bool KvmInternalError => StandardError.Contains(QemuRunner.KvmInternalError, StringComparison.Ordinal);
+
     /// <summary>A one-line summary.</summary>
     public override string ToString() =>
-        (TimedOut ? $"QEMU ({Accelerator}) killed after {Elapsed.TotalSeconds:0.0} s" : $"QEMU ({Accelerator}) exited with {ExitCode}")
+        (KvmInternalError ? $"QEMU ({Accelerator}) stopped by a KVM internal error after {Elapsed.TotalSeconds:0.0} s"
+        : TimedOut ? $"QEMU ({Accelerator}) killed after {Elapsed.TotalSeconds:0.0} s" : $"QEMU ({Accelerator}) exited with {ExitCode}")
         + (DebugExitValue is { } v ? $" (isa-debug-exit 0x{v:x2})" : "") + $", {Serial.Length} serial bytes; {Trace}";
 }

@@ -137,8 +137,8 @@ public sealed class QemuRunner
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {QemuPath}");
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var stderr = ReadStandardErrorAsync(process.StandardError, deadline);
         deadline.CancelAfter(timeout);
         var timedOut = false;
         try
@@ -150,12 +150,27 @@ public sealed class QemuRunner
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
-            timedOut = true;
+            timedOut = !(await stderr.ConfigureAwait(false)).Contains(KvmInternalError, StringComparison.Ordinal);
         }
         clock.Stop();
         await stdout.ConfigureAwait(false);
         var err = await stderr.ConfigureAwait(false);
         return (process.ExitCode, timedOut, err, clock.Elapsed);
+    }
+
+    /// <summary>What QEMU prints when KVM_RUN returns KVM_EXIT_INTERNAL_ERROR; it then pauses the VM instead of exiting.</summary>
+    public const string KvmInternalError = "KVM internal error";
+
+    // Collects stderr; on a KVM internal error QEMU would sit paused until the deadline, so end the wait at once.
+    private static async Task<string> ReadStandardErrorAsync(StreamReader reader, CancellationTokenSource stop)
+    {
+        var text = new System.Text.StringBuilder();
+        while (await reader.ReadLineAsync(CancellationToken.None).ConfigureAwait(false) is { } line)
+        {
+            text.AppendLine(line);
+            if (line.Contains(KvmInternalError, StringComparison.Ordinal)) await stop.CancelAsync().ConfigureAwait(false);
+        }
+        return text.ToString();
     }
 
     private static int? DebugExitValueOf(Trace trace, int exitCode)

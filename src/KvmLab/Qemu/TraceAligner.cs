@@ -7,7 +7,8 @@ namespace KvmLab.Qemu;
 /// <summary>
 /// Lines up a KvmLab trace with a QEMU trace of the same guest, access by access, the way <c>diff</c> lines up two
 /// files: a shortest edit script (Myers) over the device accesses of both traces, where two accesses correspond when
-/// they hit the same region in the same direction at the same address with the same size; values are then compared.
+/// they hit the same region in the same direction at the same address with the same size (and, for PCI configuration
+/// accesses, address the same function and register); values are then compared.
 /// </summary>
 /// <remarks>
 /// Runs of consecutive reads of one register (an LSR or busy-bit poll) are first collapsed into one step per side,
@@ -15,8 +16,9 @@ namespace KvmLab.Qemu;
 /// <see cref="AlignmentStatus.Collapsed"/> when both polls ended with the same value. Accesses no region served
 /// (unassigned addresses, sizes a region rejects) are compared as <see cref="Unclaimed"/>: QEMU's trace shows them only
 /// as a kvm_run_exit with no ops line, so their address is unknown on QEMU's side. Known structural differences
-/// between the machines (QEMU's pc has its own i440FX host bridge and PIIX3 functions at 00:01.x, and devices KvmLab
-/// does not model) are named in each row's note rather than filtered out.
+/// between the machines (<see cref="KnownDifferences"/>: QEMU's firmware stub, its PIIX3 functions at 00:01.x and the
+/// guest's report of them, QEMU's own reset activity) turn their rows into <see cref="AlignmentStatus.Explained"/>
+/// ones with the reason in the note: they stay in the alignment, visible, but do not count as divergences.
 /// </remarks>
 public static class TraceAligner
 {
@@ -33,18 +35,107 @@ public static class TraceAligner
         ArgumentNullException.ThrowIfNull(qemu);
         var a = Collapse(Steps(kvmLab));
         var b = Collapse(Steps(qemu));
-        var rows = new List<AlignedRow>();
-        foreach (var (op, i, j) in Diff(a, b))
+        var script = Diff(a, b);
+        var rows = new AlignedRow[script.Count];
+        for (var n = 0; n < script.Count; n++)
         {
-            rows.Add(op switch
+            var (op, i, j) = script[n];
+            rows[n] = op switch
             {
                 Op.Both => Pair(a[i], b[j]),
                 Op.OnlyA => new AlignedRow(a[i].ToAccess(), null, AlignmentStatus.OnlyKvmLab, OnlyNote(a[i], qemuSide: false)),
                 _ => new AlignedRow(null, b[j].ToAccess(), AlignmentStatus.OnlyQemu, OnlyNote(b[j], qemuSide: true)),
-            });
+            };
         }
+        ExplainQemuActivity(script, b, rows);
+        ExplainPiixHunks(script, a, b, rows);
         return new TraceAlignment(kvmLab.Name, qemu.Name, rows, Counts(a, b));
     }
+
+    // Leading QEMU-only accesses to regions KvmLab does not have happen before the payload's first instruction; later
+    // ones to the MSI region with no exit behind them are a device raising its MSI through QEMU's memory API.
+    private static void ExplainQemuActivity(List<(Op Op, int I, int J)> script, List<Step> b, AlignedRow[] rows)
+    {
+        var leading = true;
+        for (var n = 0; n < script.Count; n++)
+        {
+            if (script[n].Op != Op.OnlyB)
+            {
+                leading = false;
+                continue;
+            }
+            var s = b[script[n].J];
+            if (s.Region == Unclaimed || QemuRegions.Shared.Contains(s.Region))
+            {
+                leading = false;
+                continue;
+            }
+            string? why = leading ? (s.Region == "port92" ? KnownDifferences.FirmwareStub : KnownDifferences.QemuResetActivity)
+                : s.Region is "apic-msi" or "kvm-apic-msi" && s.Access.IsWrite() && s.Reason == ExitReason.Unknown ? KnownDifferences.MsiDelivery
+                : null;
+            if (why is not null) rows[n] = rows[n] with { Status = AlignmentStatus.Explained, Note = why };
+        }
+    }
+
+    // A hunk (a run of rows that are neither matches nor polls) is explained by QEMU's PIIX3 functions when one of its
+    // configuration accesses reached slot 1 of bus 0 and everything else in it is the guest's reaction: further
+    // accesses to slot 1 and serial output. Otherwise only its accesses to slot 1 are.
+    private static void ExplainPiixHunks(List<(Op Op, int I, int J)> script, List<Step> a, List<Step> b, AlignedRow[] rows)
+    {
+        var start = 0;
+        while (start < rows.Length)
+        {
+            if (!IsDivergent(rows[start].Status))
+            {
+                start++;
+                continue;
+            }
+            var end = start;
+            while (end < rows.Length && IsDivergent(rows[end].Status)) end++;
+            var steps = Enumerable.Range(start, end - start).SelectMany(n => StepsOf(script[n], a, b)).ToList();
+            if (steps.Any(IsPiixConfig) && steps.All(s => IsPiixConfig(s) || s.Region == "serial"))
+            {
+                uint? function = null;
+                for (var n = start; n < end; n++)
+                {
+                    var config = StepsOf(script[n], a, b).FirstOrDefault(IsPiixConfig);
+                    if (config is not null) function = config.ConfigAddress;
+                    var note = config is not null ? rows[n].Note
+                        : Join(rows[n].Note, function is { } f ? $"the guest reporting {Bdf(f)}, {PiixFunctionName(f)}" : KnownDifferences.PiixReport);
+                    rows[n] = rows[n] with { Status = AlignmentStatus.Explained, Note = note };
+                }
+            }
+            else
+            {
+                // Something else diverged here too: the accesses to slot 1 are still structural, the rest is not.
+                for (var n = start; n < end; n++)
+                    if (StepsOf(script[n], a, b).All(IsPiixConfig)) rows[n] = rows[n] with { Status = AlignmentStatus.Explained };
+            }
+            start = end;
+        }
+    }
+
+    private static bool IsDivergent(AlignmentStatus status) =>
+        status is AlignmentStatus.ValueMismatch or AlignmentStatus.OnlyKvmLab or AlignmentStatus.OnlyQemu;
+
+    private static IEnumerable<Step> StepsOf((Op Op, int I, int J) entry, List<Step> a, List<Step> b)
+    {
+        if (entry.I >= 0) yield return a[entry.I];
+        if (entry.J >= 0) yield return b[entry.J];
+    }
+
+    private static string Bdf(uint ca) => string.Create(CultureInfo.InvariantCulture, $"{(ca >> 16) & 0xFF:x2}:{(ca >> 11) & 0x1F:x2}.{(ca >> 8) & 7}");
+
+    private static string PiixFunctionName(uint configAddress) => ((configAddress >> 8) & 7) switch
+    {
+        0 => "QEMU's PIIX3 ISA bridge (8086:7000)",
+        1 => "QEMU's PIIX3 IDE controller (8086:7010)",
+        3 => "QEMU's PIIX4 ACPI/power management function (8086:7113)",
+        _ => "a slot-1 function of QEMU's pc machine",
+    };
+
+    private static bool IsPiixConfig(Step s) =>
+        s.Region is "pci-conf-idx" or "pci-conf-data" && s.ConfigAddress is { } ca && (ca & 0x8000_0000) != 0 && IsFunctionOnBus0(ca, 1);
 
     private static AlignedRow Pair(Step k, Step q)
     {
@@ -67,13 +158,11 @@ public static class TraceAligner
     {
         if (k.Region != "pci-conf-data" || (k.ConfigAddress ?? q.ConfigAddress) is not { } ca) return "";
         var reg = ca & 0xFC;
-        if (IsFunctionOnBus0(ca, 1)) return PiixNote;
+        if (IsFunctionOnBus0(ca, 1)) return KnownDifferences.PiixFunctions;
         if (IsFunctionOnBus0(ca, 0) && reg < 0x10) return "host bridge identity differs: QEMU's pc host bridge is the i440FX (8086:1237)";
-        if (reg is >= 0x10 and <= 0x24) return "BAR: with a flat image as the BIOS nothing assigns BARs but the guest, so this follows what each guest wrote";
+        if (reg is >= 0x10 and <= 0x24) return KnownDifferences.BarAssignment;
         return "";
     }
-
-    private const string PiixNote = "QEMU's pc machine has PIIX3 functions at 00:01.x (ISA 8086:7000, IDE 7010, ACPI 7113); KvmLab has none";
 
     private static bool IsFunctionOnBus0(uint configAddress, uint slot) =>
         ((configAddress >> 16) & 0xFF) == 0 && ((configAddress >> 11) & 0x1F) == slot;
@@ -81,7 +170,7 @@ public static class TraceAligner
     private static string OnlyNote(Step s, bool qemuSide)
     {
         var note = ConfigNote(s.ConfigAddress);
-        if (s.ConfigAddress is { } ca && IsFunctionOnBus0(ca, 1)) note = Join(note, PiixNote);
+        if (s.ConfigAddress is { } ca && IsFunctionOnBus0(ca, 1)) note = Join(note, KnownDifferences.PiixFunctions);
         if (qemuSide && s.Region != Unclaimed && !QemuRegions.Shared.Contains(s.Region))
             note = Join(note, $"'{s.Region}' belongs to QEMU's pc machine ({QemuRegions.DeviceOf(s.Region)}); KvmLab does not model it");
         if (qemuSide && s.Reason == ExitReason.Unknown && s.Region != Unclaimed)
@@ -93,8 +182,7 @@ public static class TraceAligner
     {
         if (configAddress is not { } ca) return "";
         if ((ca & 0x8000_0000) == 0) return "CONFIG_ADDRESS enable bit clear";
-        return string.Create(CultureInfo.InvariantCulture,
-            $"{(ca >> 16) & 0xFF:x2}:{(ca >> 11) & 0x1F:x2}.{(ca >> 8) & 7} reg 0x{ca & 0xFC:x2}");
+        return string.Create(CultureInfo.InvariantCulture, $"{Bdf(ca)} reg 0x{ca & 0xFC:x2}");
     }
 
     private static string Join(string a, string b) => a.Length == 0 ? b : b.Length == 0 ? a : a + "; " + b;
@@ -124,9 +212,10 @@ public static class TraceAligner
             var source = trace.SourceOf(r);
             var unclaimed = source is null || (r.Flags & (ExitFlags.Unassigned | ExitFlags.Rejected)) != 0;
             var region = unclaimed ? Unclaimed : source!.Region;
-            if (region == "pci-conf-idx" && r.Access.IsWrite() && r.Size == 4) configAddress = (uint)r.Value;
+            var selectsConfig = region == "pci-conf-idx" && r.Access.IsWrite() && r.Size == 4;
+            if (selectsConfig) configAddress = (uint)r.Value;
             steps.Add(new Step(i, region, r.Access.IsPio() ? "io" : "memory", r.Access, r.Address, r.Size, r.Value, r.Reason,
-                region == "pci-conf-data" ? configAddress : null));
+                region == "pci-conf-data" || selectsConfig ? configAddress : null));
         }
         return steps;
     }
@@ -226,7 +315,9 @@ public static class TraceAligner
         {
             if (Region != other.Region || Space != other.Space) return false;
             if (Access == TraceAccess.None || other.Access == TraceAccess.None) return Region == Unclaimed;
-            return Access == other.Access && Address == other.Address && Size == other.Size;
+            // Which function and register a configuration access addresses is part of what the access is, not data:
+            // pairing a read of 00:01.0 with one of 00:02.0 would hide the structure of a bus scan.
+            return Access == other.Access && Address == other.Address && Size == other.Size && ConfigAddress == other.ConfigAddress;
         }
 
         public bool CanAbsorb(Step next) => Access.IsRead() && next.Access == Access && next.Region == Region

@@ -29,21 +29,32 @@ public sealed class TraceAlignment
     /// <summary>Number of rows with <paramref name="status"/>.</summary>
     public int CountOf(AlignmentStatus status) => Rows.Count(r => r.Status == status);
 
-    /// <summary>True when no row is a value mismatch or a one-sided access.</summary>
-    public bool Agrees => Rows.All(r => r.Status is AlignmentStatus.Match or AlignmentStatus.Collapsed);
+    /// <summary>True when every row matches, is a poll of different length, or is an explained structural difference.</summary>
+    public bool Agrees => Rows.All(r => r.Status is AlignmentStatus.Match or AlignmentStatus.Collapsed or AlignmentStatus.Explained);
 
-    /// <summary>A fixed-width text table: the rows, then the per-region counts.</summary>
-    public string ToTable()
+    /// <summary>The rows that make <see cref="Agrees"/> false: unexplained value mismatches and one-sided accesses.</summary>
+    public IEnumerable<AlignedRow> Divergences =>
+        Rows.Where(r => r.Status is AlignmentStatus.ValueMismatch or AlignmentStatus.OnlyKvmLab or AlignmentStatus.OnlyQemu);
+
+    /// <summary>
+    /// A fixed-width text table: the rows, each marked in its first column ('!' a divergence, '~' a poll of different
+    /// length, 'e' an explained difference, blank a match), then the per-region counts.
+    /// </summary>
+    public string ToTable() => ToTable(onlyDifferences: false);
+
+    /// <summary><see cref="ToTable()"/>, optionally leaving out the matching rows (row numbers stay those of the full table).</summary>
+    public string ToTable(bool onlyDifferences)
     {
         var sb = new StringBuilder();
         var left = Math.Max(6, Rows.Select(r => r.KvmLab?.ToString().Length ?? 0).DefaultIfEmpty().Max());
         var right = Math.Max(4, Rows.Select(r => r.Qemu?.ToString().Length ?? 0).DefaultIfEmpty().Max());
-        sb.Append("   # ").Append("KvmLab".PadRight(left)).Append(" | ").Append("QEMU".PadRight(right)).Append(" | ")
+        sb.Append("     # ").Append("KvmLab".PadRight(left)).Append(" | ").Append("QEMU".PadRight(right)).Append(" | ")
             .Append("status".PadRight(13)).AppendLine(" | note");
         for (var i = 0; i < Rows.Count; i++)
         {
             var r = Rows[i];
-            sb.Append((i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(4)).Append(' ')
+            if (onlyDifferences && r.Status == AlignmentStatus.Match) continue;
+            sb.Append(Marker(r.Status)).Append(' ').Append((i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(4)).Append(' ')
                 .Append((r.KvmLab?.ToString() ?? "").PadRight(left)).Append(" | ")
                 .Append((r.Qemu?.ToString() ?? "").PadRight(right)).Append(" | ")
                 .Append(r.Status.ToString().PadRight(13)).Append(" | ").AppendLine(r.Note);
@@ -58,6 +69,14 @@ public sealed class TraceAlignment
         return sb.ToString();
     }
 
+    private static char Marker(AlignmentStatus status) => status switch
+    {
+        AlignmentStatus.Match => ' ',
+        AlignmentStatus.Collapsed => '~',
+        AlignmentStatus.Explained => 'e',
+        _ => '!',
+    };
+
     /// <summary>The alignment as JSON: {"kvmlab", "qemu", "summary", "counts", "rows"}; addresses and values in hex.</summary>
     public string ToJson()
     {
@@ -71,6 +90,11 @@ public sealed class TraceAlignment
     {
         ArgumentNullException.ThrowIfNull(stream);
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        WriteJson(w);
+    }
+
+    internal void WriteJson(Utf8JsonWriter w)
+    {
         w.WriteStartObject();
         w.WriteString("kvmlab", KvmLabName);
         w.WriteString("qemu", QemuName);

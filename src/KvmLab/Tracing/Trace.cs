@@ -26,7 +26,7 @@ public sealed class Trace : IReadOnlyList<ExitRecord>
     public Trace(string name = "trace") => Name = name;
 
     /// <summary>What was traced, e.g. the guest's name.</summary>
-    public string Name { get; }
+    public string Name { get; set; }
 
     /// <summary>Number of records (KVM exits plus string-I/O continuations and coalesced replays).</summary>
     public int Count => Volatile.Read(ref _count);

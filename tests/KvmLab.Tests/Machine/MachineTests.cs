@@ -211,4 +211,34 @@ public class MachineTests
         Assert.Contains("ECAM", e.Message);
         Assert.Throws<ArgumentException>(() => new KvmLab.Machine(new MachineOptions { RamSize = 12345 }));
     }
+
+    [KvmFact]
+    public void String_in_with_a_count_dispatches_every_element_and_completes_the_exit()
+    {
+        var code = new byte[]
+        {
+            0xB8, 0x00, 0x20,       // mov ax, 0x2000
+            0x8E, 0xC0,             // mov es, ax
+            0x31, 0xFF,             // xor di, di
+            0xBA, 0xFD, 0x03,       // mov dx, 0x3fd (COM1 line status)
+            0xB9, 0x04, 0x00,       // mov cx, 4
+            0xFC,                   // cld
+            0xF3, 0x6C,             // rep insb
+            0x26, 0xA0, 0x03, 0x00, // mov al, [es:3]
+            0xBA, 0x01, 0x05,       // mov dx, 0x501
+            0xEE,                   // out dx, al
+            0xF4,
+        };
+        using var m = KvmLab.Machine.Boot(Real(code));
+        var result = m.Run();
+        Assert.Equal(StopReason.DebugExit, result.Reason);
+        var reads = m.Trace.Where(r => r.Access == TraceAccess.PioRead).ToList();
+        Assert.Equal(4, reads.Count);
+        Assert.All(reads, r => Assert.Equal(0x3fdUL, r.Address));
+        Assert.False(reads[0].Flags.HasFlag(ExitFlags.Continuation));
+        var exitsForTheReads = reads.Count(r => r.IsExit);
+        Assert.InRange(exitsForTheReads, 1, 4); // one exit with count 4 (kvm_pvm), or one per element elsewhere
+        Assert.Equal((reads[3].Value << 1) | 1, result.ExitStatus);
+        Assert.Equal(0x60UL, reads[3].Value & 0x60); // THRE and TEMT: the transmitter is idle
+    }
 }

@@ -139,14 +139,68 @@ public class TraceAlignerTests
     }
 
     [Fact]
-    public void Piix_functions_that_only_qemu_has_are_explained()
+    public void A_read_of_qemus_piix_function_is_an_explained_difference_not_a_divergence()
     {
         var k = KvmLab().Conf(0x80000800, 0xFFFFFFFF);
         var q = Qemu().Conf(0x80000800, 0x70008086);
-        var row = TraceAligner.Align(k.Trace, q.Trace).Rows[1];
+        var a = TraceAligner.Align(k.Trace, q.Trace);
+        var row = a.Rows[1];
 
-        Assert.Equal(AlignmentStatus.ValueMismatch, row.Status);
-        Assert.StartsWith("00:01.0 reg 0x00; QEMU's pc machine has PIIX3", row.Note);
+        Assert.Equal(AlignmentStatus.Explained, row.Status);
+        Assert.StartsWith("00:01.0 reg 0x00; " + KnownDifferences.PiixFunctions, row.Note);
+        Assert.True(a.Agrees);
+    }
+
+    [Fact]
+    public void The_guests_report_of_a_piix_function_is_explained_with_the_function_it_found()
+    {
+        var k = KvmLab().Conf(0x80000800, 0xFFFFFFFF).Conf(0x80001000, 0x11E81234).Thr('e');
+        var q = Qemu().Conf(0x80000800, 0x70008086).Conf(0x80000908, 0x01018000).Lsr(0x60).Thr('i').Thr('\n')
+            .Conf(0x80001000, 0x11E81234).Thr('e');
+        var a = TraceAligner.Align(k.Trace, q.Trace);
+
+        Assert.True(a.Agrees, a.ToTable());
+        var report = a.Rows.Where(r => r.Qemu?.Region == "serial" && r.KvmLab is null).ToList();
+        Assert.Equal(3, report.Count);
+        Assert.All(report, r => Assert.Equal("the guest reporting 00:01.1, QEMU's PIIX3 IDE controller (8086:7010)", r.Note));
+        Assert.Equal(AlignmentStatus.Match, a.Rows[^1].Status);
+    }
+
+    [Fact]
+    public void A_piix_difference_does_not_excuse_a_divergence_at_another_device_in_the_same_hunk()
+    {
+        var k = KvmLab().Conf(0x80000800, 0xFFFFFFFF).Mmio("edu-mmio", false, 0xE0000000, 4, 0x010000ED);
+        var q = Qemu().Conf(0x80000800, 0x70008086).Mmio("edu-mmio", false, 0xE0000000, 4, 0x0100ED00);
+        var a = TraceAligner.Align(k.Trace, q.Trace);
+
+        Assert.False(a.Agrees);
+        var divergence = Assert.Single(a.Divergences);
+        Assert.Equal(AlignmentStatus.ValueMismatch, divergence.Status);
+        Assert.Equal("edu-mmio", divergence.KvmLab!.Region);
+        Assert.Equal(AlignmentStatus.Explained, a.Rows[1].Status);
+    }
+
+    [Fact]
+    public void A_config_access_pairs_only_with_one_to_the_same_function_and_register()
+    {
+        var k = KvmLab().Conf(0x80001000, 0x11E81234);
+        var q = Qemu().Conf(0x80001800, 0x00051B36);
+        var a = TraceAligner.Align(k.Trace, q.Trace);
+
+        Assert.Equal(2, a.CountOf(AlignmentStatus.OnlyKvmLab));
+        Assert.Equal(2, a.CountOf(AlignmentStatus.OnlyQemu));
+    }
+
+    [Fact]
+    public void Qemus_firmware_stub_ahead_of_the_payload_is_explained_but_the_same_access_later_is_not()
+    {
+        var k = KvmLab().Thr('h');
+        var q = Qemu().Pio("port92", false, 0x92, 1, 0).Pio("port92", true, 0x92, 1, 2).Thr('h').Pio("port92", false, 0x92, 1, 2);
+        var a = TraceAligner.Align(k.Trace, q.Trace);
+
+        Assert.Equal([AlignmentStatus.Explained, AlignmentStatus.Explained, AlignmentStatus.Match, AlignmentStatus.OnlyQemu], a.Rows.Select(r => r.Status));
+        Assert.Contains(KnownDifferences.FirmwareStub, a.Rows[0].Note);
+        Assert.False(a.Agrees);
     }
 
     [Fact]
@@ -179,6 +233,20 @@ public class TraceAlignerTests
     }
 
     [Fact]
+    public void A_device_msi_that_qemu_traces_as_a_memory_write_is_explained_but_a_guest_write_there_is_not()
+    {
+        var k = KvmLab().Mmio("edu-mmio", true, 0xE0000008, 4, 5).Mmio("edu-mmio", false, 0xE0000024, 4, 1);
+        var q = Qemu().Mmio("edu-mmio", true, 0xE0000008, 4, 5);
+        var msi = q.Trace.AddSource(new TraceSource("apic", "kvm-apic-msi", "memory", Array.Empty<string>()));
+        q.Trace.Add(new ExitRecord(0, ExitReason.Unknown, TraceAccess.MmioWrite, 0xFEE00000, 4, 0x40, 0, ExitFlags.None, msi, ExitRecord.None, 0, 0));
+        q.Mmio("edu-mmio", false, 0xE0000024, 4, 1).Mmio("kvm-apic-msi", true, 0xFEE00000, 4, 0x40);
+        var a = TraceAligner.Align(k.Trace, q.Trace);
+
+        Assert.Equal([AlignmentStatus.Match, AlignmentStatus.Explained, AlignmentStatus.Match, AlignmentStatus.OnlyQemu], a.Rows.Select(r => r.Status));
+        Assert.Equal(KnownDifferences.MsiDelivery, a.Rows[1].Note);
+    }
+
+    [Fact]
     public void Real_kvm_and_tcg_traces_differ_only_by_qemus_reset_msi_write()
     {
         var kvm = QemuTraceParser.Parse(CapturedTraces.HelloKvm, "kvm").Trace;
@@ -186,10 +254,10 @@ public class TraceAlignerTests
         var a = TraceAligner.Align(kvm, tcg);
 
         var odd = Assert.Single(a.Rows, r => r.Status != AlignmentStatus.Match);
-        Assert.Equal(AlignmentStatus.OnlyQemu, odd.Status);
+        Assert.Equal(AlignmentStatus.Explained, odd.Status);
         Assert.Equal("apic-msi", odd.Qemu!.Region);
-        Assert.Contains("KvmLab does not model it", odd.Note);
-        Assert.Contains("not a guest exit", odd.Note);
+        Assert.Null(odd.KvmLab);
+        Assert.Equal(KnownDifferences.QemuResetActivity, odd.Note);
     }
 
     [Fact]

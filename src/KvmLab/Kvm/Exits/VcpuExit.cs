@@ -10,6 +10,7 @@ namespace KvmLab.Kvm;
 /// throws <see cref="InvalidOperationException"/>. Exit reasons KvmLab does not decode are data too
 /// (<see cref="Unsupported"/>), never an exception.
 /// </summary>
+[KvmLab.Tracing.TypeFormatterSource(KvmLab.Tracing.TypeFormatterSourceAttribute.KvmLabSource)]
 public readonly struct VcpuExit
 {
     private readonly ulong _a, _b, _c;

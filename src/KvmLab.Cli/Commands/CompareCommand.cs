@@ -1,0 +1,102 @@
+using KvmLab.Guests;
+using KvmLab.Loading;
+using KvmLab.Qemu;
+
+namespace KvmLab.Cli;
+
+/// <summary><c>kvmlab compare</c>: one library guest on KvmLab and under QEMU, access for access.</summary>
+internal sealed class CompareCommand : ICommand
+{
+    public string Name => "compare";
+
+    public string Summary => "Run a guest on KvmLab and on QEMU and line up their device accesses";
+
+    public string Help => """
+        usage: kvmlab compare GUEST [--mode real|protected|long] [--accel kvm|tcg] [--json FILE] [--diff] [--timeout 20s]
+
+        Runs the library guest GUEST on a KvmLab machine and, exported as firmware, under qemu-system-x86_64 -M pc
+        with the same devices (COM1, isa-debug-exit 0x501, edu at 00:02.0, pci-testdev at 00:03.0), traces both,
+        and lines the traces up access by access.
+
+        Prints both serial outputs side by side, the table of device accesses (first column: '!' a divergence,
+        '~' a status poll that ran a different number of times, 'e' a known difference between the machines with
+        its reason, blank a match), and the accesses per region on both sides.
+
+          --mode M       the guest's CPU mode (default: the guest's own)
+          --accel A      QEMU's accelerator: kvm (default) or tcg
+          --json FILE    also write the whole comparison as JSON
+          --diff         leave the matching rows out of the table
+          --timeout T    wall-clock limit for each run (default 20s)
+
+        exit status: 0 the runs agree (beyond explained differences), 1 they diverge, 2 usage error,
+                     3 QEMU or KVM is missing on this host.
+
+        example: kvmlab compare pci-scan --diff
+        """;
+
+    public int Run(IReadOnlyList<string> args)
+    {
+        var a = Arguments.Parse(args, ["diff"], ["mode", "accel", "json", "timeout"]);
+        if (a.Positionals.Count != 1) throw new UsageException("expected one guest name");
+        var guest = GuestLibrary.Find(a.Positionals[0])
+            ?? throw new UsageException($"no guest '{a.Positionals[0]}'; guests: {string.Join(", ", GuestLibrary.All.Select(g => g.Name))}");
+        var mode = a.Get("mode") is { } m ? ParseMode(m) : guest.DefaultMode;
+        if (!guest.Modes.Contains(mode))
+            throw new UsageException($"guest '{guest.Name}' runs in {string.Join(", ", guest.Modes).ToLowerInvariant()}, not {mode.ToString().ToLowerInvariant()}");
+        var accel = a.Get("accel") switch
+        {
+            null or "kvm" => QemuAccelerator.Kvm,
+            "tcg" => QemuAccelerator.Tcg,
+            var other => throw new UsageException($"--accel expects kvm or tcg, got '{other}'"),
+        };
+        var timeout = a.GetDuration("timeout", TimeSpan.FromSeconds(20));
+
+        var image = guest.Build(mode);
+        QemuComparison c;
+        try
+        {
+            c = QemuComparison.Run(image, GuestExport.ToQemuBios(image), new QemuComparisonOptions { Accelerator = accel, Timeout = timeout });
+        }
+        catch (QemuNotFoundException e)
+        {
+            Console.Error.WriteLine($"kvmlab compare: {e.Message}");
+            return Commands.HostError;
+        }
+
+        var o = Console.Out;
+        o.WriteLine($"{guest.Name} ({mode.ToString().ToLowerInvariant()} mode)");
+        o.WriteLine($"  KvmLab: {c.KvmLabRun}");
+        o.WriteLine($"  QEMU:   {c.Qemu}");
+        if (c.Qemu.TimedOut || c.Qemu.DebugExitValue is null)
+            foreach (var line in c.Qemu.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries)) o.WriteLine($"  qemu: {line}");
+        o.WriteLine();
+        o.WriteLine("serial output:");
+        o.Write(c.DescribeSerial());
+        o.WriteLine();
+        o.WriteLine("device accesses:");
+        o.Write(c.Alignment.ToTable(a.Has("diff")));
+        o.WriteLine();
+        if (a.Get("json") is { } path)
+        {
+            using var file = File.Create(path);
+            c.WriteJson(file);
+            o.WriteLine($"comparison written to {path}");
+        }
+        var divergences = c.Alignment.Divergences.Count() + c.SerialLines.Count(l => l.Status == SerialLineStatus.Differs);
+        o.WriteLine(c.Agrees
+            ? "verdict: KvmLab and QEMU agree (differences above marked 'e' are explained)"
+            : $"verdict: KvmLab and QEMU DIVERGE ({divergences} unexplained difference(s); debug-exit KvmLab " +
+              $"{Hex(c.KvmLabDebugExitValue)}, QEMU {Hex(c.Qemu.DebugExitValue)})");
+        return c.Agrees ? 0 : 1;
+    }
+
+    private static string Hex(int? value) => value is { } v ? $"0x{v:x2}" : "none";
+
+    private static CpuMode ParseMode(string text) => text.ToLowerInvariant() switch
+    {
+        "real" => CpuMode.Real,
+        "protected" => CpuMode.Protected,
+        "long" => CpuMode.Long,
+        _ => throw new UsageException($"--mode expects real, protected or long, got '{text}'"),
+    };
+}

@@ -1,0 +1,104 @@
+using KvmLab.Tracing;
+
+namespace KvmLab.Cli;
+
+/// <summary><c>kvmlab run</c>: boots a guest, streams its serial output, reports how the run ended and what it cost.</summary>
+internal sealed class RunCommand : ICommand
+{
+    private static readonly string[] Flags = ["stats", "no-irqchip"];
+    private static readonly string[] Valued = [.. GuestSource.Options, .. GuestSession.LimitOptions, "trace", "chart", "chart-kind"];
+
+    /// <inheritdoc />
+    public string Name => "run";
+
+    /// <inheritdoc />
+    public string Summary => "run a built-in guest or a flat image file and report how it ended";
+
+    /// <inheritdoc />
+    public string Help =>
+        $"""
+        usage: kvmlab run GUEST|FILE [options]
+
+        Boots GUEST (a built-in guest, see 'kvmlab guests') or FILE (a flat binary image) on KVM, with COM1,
+        isa-debug-exit, edu and pci-testdev plugged in as in QEMU's pc machine, and runs it until it halts,
+        writes to isa-debug-exit, fails, or a limit is reached. The guest's serial output goes to stdout as it
+        is written; kvmlab's summary line and --stats tables go to stderr (as perf stat does), so stdout can be
+        compared with QEMU's -serial stdio.
+
+        Options:
+        {GuestSession.Help}
+          --stats                      tables of exits by reason, device and register: count, %,
+                                       rate, handling latency min/avg/max and average round trip
+          --trace FILE                 save every exit: .csv, .json, or .perfetto.json (open in ui.perfetto.dev)
+        {ChartOutput.Help}
+        {RunExitCodes.HelpTable}
+
+        Examples:
+          kvmlab run hello
+          kvmlab run pci-scan --stats --chart pci-scan.html
+          kvmlab run edu --mode long --trace edu.perfetto.json
+          kvmlab run loop.bin --mode protected --timeout 200ms
+        """;
+
+    /// <inheritdoc />
+    public int Run(IReadOnlyList<string> args)
+    {
+        var a = Arguments.Parse(args, Flags, Valued);
+        if (a.Positionals.Count != 1) throw new UsageException("expected one GUEST or FILE");
+        var image = GuestSource.Resolve(a.Positionals[0], a);
+        var tracePath = a.Get("trace");
+        var chartPath = a.Get("chart");
+        if (tracePath is not null)
+        {
+            try { TraceExport.FormatFor(tracePath); }
+            catch (ArgumentException e) { throw new UsageException($"--trace: {e.Message}"); }
+        }
+        if (chartPath is not null) ChartOutput.Validate(chartPath, a.Get("chart-kind"));
+        else if (a.Has("chart-kind")) throw new UsageException("--chart-kind needs --chart FILE");
+
+        var cancel = GuestSession.CancelOnCtrlC();
+        var limits = GuestSession.Limits(a, cancel.Token);
+        var stdout = Console.Out;
+        RunResult result;
+        Machine? booted = null;
+        var progress = Console.IsOutputRedirected ? null : new ProgressLine(stdout, () => booted?.ExitCount ?? 0);
+        try
+        {
+            booted = GuestSession.Boot(image, a, progress ?? (TextWriter)new AutoFlushWriter(stdout));
+        }
+        catch
+        {
+            progress?.Dispose();
+            throw;
+        }
+        using var machine = booted;
+        try
+        {
+            result = machine.Run(limits);
+        }
+        finally
+        {
+            progress?.Dispose();
+        }
+        var code = RunExitCodes.For(result);
+        var report = Console.Error;
+        if (machine.SerialOutput.Length > 0 && !machine.SerialOutput.EndsWith('\n') && progress is null) stdout.WriteLine();
+        stdout.Flush();
+        report.WriteLine(GuestSession.Summary(image, result, code));
+        if (a.Has("stats"))
+        {
+            StatTables.ConsoleFor(report, Console.IsErrorRedirected).Write(StatTables.Render(machine.Trace));
+        }
+        if (tracePath is not null)
+        {
+            TraceExport.Save(machine.Trace, tracePath);
+            report.WriteLine($"kvmlab: wrote {machine.Trace.Count} records to {tracePath}");
+        }
+        if (chartPath is not null)
+        {
+            foreach (var file in ChartOutput.Write(machine.Trace, chartPath, a.Get("chart-kind")))
+                report.WriteLine($"kvmlab: wrote chart {file}");
+        }
+        return code;
+    }
+}

@@ -1,0 +1,35 @@
+using System.Globalization;
+
+namespace KvmLab.Interactive.Formatters;
+
+/// <summary>
+/// A machine at a glance: RAM, the loaded guest, exits so far and how the last run stopped, with the memory map
+/// (memory slots and both address spaces, <see cref="Machine.DescribeMemoryMap"/>) folded underneath.
+/// </summary>
+public sealed class MachineFormatter : KvmLabFormatter<Machine>
+{
+    /// <inheritdoc />
+    protected override void WriteHtml(Machine value, TextWriter writer)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var image = value.Image is { } i
+            ? $"{i.Name}: {i.Mode} mode, {i.Bytes.Length.ToString(inv)} bytes at 0x{i.LoadAddress.ToString("x", inv)}, entry 0x{i.Entry.ToString("x", inv)}"
+            : "none";
+        var devices = string.Join(", ", new[] { "pci-host (0xcf8/0xcfc, ECAM)", "serial 0x3f8", "isa-debug-exit 0x501" }
+            .Concat(value.Edu is null ? [] : ["edu 00:02.0"])
+            .Concat(value.PciTestdev is null ? [] : ["pci-testdev 00:03.0"]));
+        Html.Table(writer, ["property", "value"],
+        [
+            ["RAM", $"0x{value.Options.RamSize.ToString("x", inv)} bytes at 0x0"],
+            ["guest", image],
+            ["devices", devices],
+            ["in-kernel irqchip", value.Options.InKernelIrqchip ? "yes" : "no"],
+            ["KVM exits so far", value.ExitCount.ToString("N0", inv)],
+            ["trace records", value.Trace.Count.ToString("N0", inv)],
+            ["last stop", value.LastStop?.ToString() ?? "not run yet"],
+        ], "Machine");
+        writer.Write("<details><summary>memory map</summary><pre>");
+        writer.Write(Html.Text(value.DescribeMemoryMap()));
+        writer.Write("</pre></details>");
+    }
+}

@@ -1,0 +1,43 @@
+namespace KvmLab.Qemu;
+
+/// <summary>
+/// The structural differences between a KvmLab machine and QEMU's <c>pc</c> machine running the same guest, as the
+/// notes <see cref="TraceAligner"/> and <see cref="SerialComparison"/> attach to the rows they explain. None of them is
+/// a device-model error: each follows from what the two machines are, not from how a shared device answers.
+/// </summary>
+public static class KnownDifferences
+{
+    /// <summary>QEMU-only port 0x92 accesses before the payload runs.</summary>
+    public const string FirmwareStub =
+        "QEMU's firmware stub (the exported BIOS image) runs before the payload: it opens the A20 gate through port 0x92 " +
+        "(read, set bit 1, write) and copies the payload into RAM; KvmLab's loader writes guest RAM directly, so the payload starts at once";
+
+    /// <summary>QEMU-only accesses no vCPU made, ahead of the guest's first one (e.g. the MSI write at reset under TCG).</summary>
+    public const string QemuResetActivity =
+        "QEMU's own activity at reset (no vCPU made this access), before the guest's first instruction";
+
+    /// <summary>QEMU-only writes to the MSI region that no vCPU made: a device raising its MSI.</summary>
+    public const string MsiDelivery =
+        "a device raising its MSI: QEMU's msi_notify stores the message data at the message address (0xFEE00000) through " +
+        "the memory API, which traces it as a write to the APIC's MSI region; KvmLab's device hands the same message to " +
+        "KVM_SIGNAL_MSI directly, which is not a memory access and leaves no trace record";
+
+    /// <summary>Configuration accesses that reach QEMU's PIIX3 functions.</summary>
+    public const string PiixFunctions =
+        "QEMU's pc machine has PIIX3 functions at 00:01.x (ISA bridge 8086:7000 with the multi-function bit, IDE 7010 with " +
+        "a 16-byte I/O BAR4, and the PIIX4-style ACPI/PM function 7113); KvmLab has no device in slot 1, so its reads there return all-ones";
+
+    /// <summary>The guest's own follow-up of an extra function when the function is not known: the lines it prints about it.</summary>
+    public const string PiixReport = "the guest reporting what it found at QEMU's PIIX3 functions";
+
+    /// <summary>Why the same poll reads a register a different number of times on both sides.</summary>
+    public const string PollCount =
+        "busy-bit and status polls end when the device finishes, which depends on timing (KvmLab's edu delays are " +
+        "MachineOptions.EduFactorialDelay and EduDmaDelay; QEMU's edu computes in a thread and times DMA with a 100 ms " +
+        "virtual-clock timer), so only the value that ends a poll is compared";
+
+    /// <summary>Who assigns BARs when a flat image is the firmware.</summary>
+    public const string BarAssignment =
+        "with a flat image as the BIOS no firmware assigns BARs on either side: they read 0 until the guest writes one, " +
+        "so BAR values follow what each guest wrote and must agree";
+}

@@ -1,0 +1,21 @@
+namespace KvmLab.Qemu;
+
+/// <summary>How <see cref="QemuComparison.Run"/> runs the guest on both sides.</summary>
+public sealed record QemuComparisonOptions
+{
+    /// <summary>QEMU's accelerator (default KVM, like KvmLab; TCG where the host's KVM cannot run the guest under QEMU).</summary>
+    public QemuAccelerator Accelerator { get; init; } = QemuAccelerator.Kvm;
+
+    /// <summary>
+    /// KvmLab's machine (default: <see cref="MachineOptions"/>' defaults, which plug edu and pci-testdev like QEMU's
+    /// command line does). QEMU gets the same devices: edu and pci-testdev follow <see cref="MachineOptions.Edu"/> and
+    /// <see cref="MachineOptions.PciTestdev"/>, RAM follows <see cref="MachineOptions.RamSize"/>.
+    /// </summary>
+    public MachineOptions Machine { get; init; } = new();
+
+    /// <summary>Wall-clock limit for each side.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Explicit path of qemu-system-x86_64 (default: found on PATH).</summary>
+    public string? QemuPath { get; init; }
+}

@@ -1,0 +1,91 @@
+using Iced.Intel;
+using KvmLab.Loading;
+using KvmLab.Testing;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace KvmLab.Guests.Tests.OnKvmLab;
+
+public class BreakpointTests
+{
+    /// <summary>The top of the loop: the first load of the FACTORIAL register's address (the write of n; the read of
+    /// n! loads it again later).</summary>
+    private static ulong FactorialWriteAddress(GuestImage image)
+    {
+        var listing = TrapDisassembler.Disassemble(image.Bytes, image.LoadAddress, image.Mode, image.Bytes.Length);
+        var target = $"mov edi,0x{EduRegisters.Bar0 + EduRegisters.Factorial:X}";
+        return listing.First(i => i.Text == target).Ip;
+    }
+
+    [KvmTheory]
+    [InlineData(CpuMode.Protected)]
+    [InlineData(CpuMode.Long)]
+    public void A_breakpoint_in_edus_factorial_loop_is_hit_twelve_times_then_the_guest_finishes(CpuMode mode)
+    {
+        var image = EduGuest.Build(mode);
+        var loop = FactorialWriteAddress(image);
+        using var machine = Machine.Boot(image);
+        machine.AddBreakpoint(loop);
+
+        var hits = new List<(ulong Rip, ulong N)>();
+        RunResult result;
+        while ((result = machine.Run()).Reason == StopReason.Debug)
+        {
+            Assert.Equal(loop, machine.LastBreakpoint);
+            Assert.Equal($"breakpoint at 0x{loop:x}", result.Detail);
+            var regs = machine.Vcpu.GetRegisters();
+            hits.Add((regs.Rip, regs.Rbx));
+            Assert.True(hits.Count <= 12, "the breakpoint fired again without the loop going round");
+        }
+
+        Assert.Equal(StopReason.DebugExit, result.Reason);
+        Assert.Equal(Enumerable.Range(1, 12).Select(n => (loop, (ulong)n)), hits);
+        Assert.Contains("edu: 12! = 479001600\n", machine.SerialOutput);
+        Assert.Null(machine.LastBreakpoint);
+    }
+
+    [KvmFact]
+    public void A_breakpoint_in_real_mode_takes_the_linear_address_and_stops_before_the_instruction()
+    {
+        var g = new GuestAssembler(CpuMode.Real);
+        var target = g.CreateLabel();
+        g.Asm.mov(ebx, 7);
+        g.Asm.Label(ref target);
+        g.Asm.mov(ebx, 8);
+        g.DebugExit(GuestAssembler.ExitSuccess);
+        var image = g.Build("bp");
+        var listing = TrapDisassembler.Disassemble(image.Bytes, image.LoadAddress & 0xF, CpuMode.Real, 20);
+        var ip = listing.First(i => i.Text == "mov ebx,8").Ip;
+        using var machine = Machine.Boot(image);
+        machine.AddBreakpoint((image.LoadAddress & ~0xFUL) + ip);
+
+        var stop = machine.Run();
+        var atBreakpoint = machine.Vcpu.GetRegisters();
+        var end = machine.Run();
+
+        Assert.Equal(StopReason.Debug, stop.Reason);
+        Assert.Equal(ip, atBreakpoint.Rip);
+        Assert.Equal(7UL, atBreakpoint.Rbx);
+        Assert.Equal(StopReason.DebugExit, end.Reason);
+        Assert.Equal(8UL, machine.Vcpu.GetRegisters().Rbx);
+    }
+
+    [KvmFact]
+    public void Removing_a_breakpoint_lets_the_run_go_through_and_a_fifth_one_is_refused()
+    {
+        var image = EduGuest.Build(CpuMode.Protected);
+        using var machine = Machine.Boot(image);
+        var loop = FactorialWriteAddress(image);
+        machine.AddBreakpoint(loop);
+        Assert.Equal(StopReason.Debug, machine.Run().Reason);
+
+        Assert.True(machine.RemoveBreakpoint(loop));
+        Assert.False(machine.RemoveBreakpoint(loop));
+        foreach (var a in new ulong[] { 0x1, 0x2, 0x3, 0x4 })
+            machine.AddBreakpoint(a);
+        Assert.Throws<InvalidOperationException>(() => machine.AddBreakpoint(0x5));
+        machine.ClearBreakpoints();
+
+        Assert.Equal(StopReason.DebugExit, machine.Run().Reason);
+        Assert.Empty(machine.Breakpoints);
+    }
+}

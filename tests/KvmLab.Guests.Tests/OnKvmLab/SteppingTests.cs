@@ -1,0 +1,68 @@
+using KvmLab.Loading;
+using KvmLab.Testing;
+using KvmLab.Tracing;
+
+namespace KvmLab.Guests.Tests.OnKvmLab;
+
+public class SteppingTests
+{
+    [KvmTheory]
+    [InlineData(CpuMode.Real)]
+    [InlineData(CpuMode.Protected)]
+    [InlineData(CpuMode.Long)]
+    public void Single_stepping_hello_executes_its_first_20_instructions_in_the_order_a_static_listing_predicts(CpuMode mode)
+    {
+        var image = HelloGuest.Build(mode);
+        using var machine = Machine.Boot(image);
+        Assert.True(machine.SupportsGuestDebug);
+        var segmentBase = mode == CpuMode.Real ? image.LoadAddress & ~0xFUL : 0;
+        var origin = image.LoadAddress - segmentBase;
+        var listing = TrapDisassembler.Disassemble(image.Bytes, origin, mode, image.Bytes.Length).ToDictionary(i => i.Ip);
+
+        var steps = machine.StepInstructions(20);
+
+        Assert.Equal(20, steps.Count);
+        Assert.Equal(origin, steps[0].Ip);
+        for (var i = 0; i < steps.Count; i++)
+        {
+            var step = steps[i];
+            Assert.True(step.Completed, step.ToString());
+            Assert.Equal(mode, step.Mode);
+            Assert.Equal(segmentBase + step.Ip, step.LinearAddress);
+            Assert.True(listing.TryGetValue(step.Ip, out var expected), $"step {i} at 0x{step.Ip:x} is not an instruction boundary of the listing");
+            Assert.Equal(expected.Text, step.Disassemble().Text);
+            if (i + 1 < steps.Count)
+                Assert.Equal(step.NextIp, steps[i + 1].Ip);
+        }
+        // Within 20 instructions the UART driver polls LSR: the step that did it carries the access.
+        var io = steps.Where(s => s.Accesses.Count > 0).ToList();
+        Assert.Contains(io, s => s.Disassemble().Text == "in al,dx" && s.Accesses.Single().Target == "serial.LSR");
+        Assert.All(io, s => Assert.Equal(s.Accesses.Single().Record.Access.IsRead() ? "in al,dx" : "out dx,al", s.Disassemble().Text));
+    }
+
+    [KvmFact]
+    public void Stepping_the_modes_guest_reports_each_instruction_in_the_mode_it_ran_in()
+    {
+        using var machine = Machine.Boot(ModesGuest.Build(CpuMode.Real));
+
+        var steps = machine.StepInstructions(20_000);
+
+        Assert.Equal(StopReason.DebugExit, steps[^1].Stop);
+        Assert.Equal("out dx,al", steps[^1].Disassemble().Text);
+        Assert.Equal([CpuMode.Real, CpuMode.Protected, CpuMode.Long], steps.Select(s => s.Mode).Distinct());
+        Assert.All(steps, s => Assert.NotEqual("(bad)", s.Disassemble().Text));
+        Assert.EndsWith(ModesGuest.FinalLine + "\n", machine.SerialOutput);
+    }
+
+    [KvmFact]
+    public void Stepping_then_running_finishes_the_guest_normally()
+    {
+        using var machine = Machine.Boot(HelloGuest.Build(CpuMode.Protected));
+
+        machine.StepInstructions(50);
+        var result = machine.Run();
+
+        Assert.Equal(StopReason.DebugExit, result.Reason);
+        Assert.EndsWith(HelloGuest.FinalLine + "\n", machine.SerialOutput);
+    }
+}

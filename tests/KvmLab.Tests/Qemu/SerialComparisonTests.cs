@@ -1,0 +1,76 @@
+using KvmLab.Kvm;
+using KvmLab.Qemu;
+using KvmLab.Tracing;
+
+namespace KvmLab.Tests.Qemu;
+
+public class SerialComparisonTests
+{
+    private static Trace Printing(string name, string text, params (uint Address, ulong Value)[] configBefore)
+    {
+        var trace = new Trace(name);
+        var serial = trace.AddSource(new TraceSource("serial", "serial", "io", []));
+        var idx = trace.AddSource(new TraceSource("pci-host", "pci-conf-idx", "io", []));
+        var data = trace.AddSource(new TraceSource("pci-host", "pci-conf-data", "io", []));
+        foreach (var (address, value) in configBefore)
+        {
+            trace.Add(new ExitRecord(0, ExitReason.Io, TraceAccess.PioWrite, 0xCF8, 4, address, 0, ExitFlags.None, idx, ExitRecord.None, 0, 0));
+            trace.Add(new ExitRecord(0, ExitReason.Io, TraceAccess.PioRead, 0xCFC, 4, value, 0, ExitFlags.None, data, ExitRecord.None, 0, 0));
+        }
+        foreach (var c in text)
+            trace.Add(new ExitRecord(0, ExitReason.Io, TraceAccess.PioWrite, 0x3F8, 1, c, 0, ExitFlags.None, serial, ExitRecord.None, 0, 0));
+        return trace;
+    }
+
+    [Fact]
+    public void Equal_outputs_are_the_same_line_for_line()
+    {
+        var lines = SerialComparison.Compare("a\nb\n", "a\nb\n");
+
+        Assert.Equal([("a", "a"), ("b", "b")], lines.Select(l => (l.KvmLab, l.Qemu)));
+        Assert.All(lines, l => Assert.Equal(SerialLineStatus.Same, l.Status));
+    }
+
+    [Fact]
+    public void Without_an_alignment_every_difference_counts()
+    {
+        var lines = SerialComparison.Compare("a\nc\n", "a\nb\nc\n");
+
+        var extra = Assert.Single(lines, l => l.Status != SerialLineStatus.Same);
+        Assert.Equal((null, "b", SerialLineStatus.Differs), (extra.KvmLab, extra.Qemu, extra.Status));
+    }
+
+    [Fact]
+    public void A_line_only_qemu_printed_about_its_piix_function_is_explained_by_the_accesses_that_wrote_it()
+    {
+        // The guest prints "found" only when 00:01.0 answers; on KvmLab it reads all-ones there.
+        var kvmLab = Printing("kvmlab", "", (0x80000800, 0xFFFFFFFF));
+        var qemu = Printing("qemu", "found\n", (0x80000800, 0x70008086));
+        var alignment = TraceAligner.Align(kvmLab, qemu);
+        var line = Assert.Single(SerialComparison.Compare("", "found\n", alignment));
+
+        Assert.Equal(SerialLineStatus.Explained, line.Status);
+        Assert.Equal("the guest reporting 00:01.0, QEMU's PIIX3 ISA bridge (8086:7000)", line.Note);
+    }
+
+    [Fact]
+    public void A_line_that_differs_for_no_known_reason_is_a_difference_even_with_an_alignment()
+    {
+        var kvmLab = Printing("kvmlab", "x=1\n");
+        var qemu = Printing("qemu", "x=2\n");
+        var lines = SerialComparison.Compare("x=1\n", "x=2\n", TraceAligner.Align(kvmLab, qemu));
+
+        Assert.Equal(2, lines.Count);
+        Assert.All(lines, l => Assert.Equal(SerialLineStatus.Differs, l.Status));
+    }
+
+    [Fact]
+    public void Output_the_transmit_writes_do_not_account_for_is_not_attributed()
+    {
+        var kvmLab = Printing("kvmlab", "", (0x80000800, 0xFFFFFFFF));
+        var qemu = Printing("qemu", "found\n", (0x80000800, 0x70008086));
+        var line = Assert.Single(SerialComparison.Compare("", "found!\n", TraceAligner.Align(kvmLab, qemu)));
+
+        Assert.Equal(SerialLineStatus.Differs, line.Status);
+    }
+}
