@@ -20,6 +20,7 @@ internal static class Commands
         new ScriptCommand(),
         new DoctorCommand(),
         new CompareCommand(),
+        new BenchCommand(),
     };
 
     public static int Dispatch(string[] args)

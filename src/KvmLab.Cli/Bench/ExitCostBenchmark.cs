@@ -1,95 +1,145 @@
 using System.Diagnostics;
-using System.Globalization;
 using KvmLab.Kvm;
 using KvmLab.Loading;
 using KvmHost = KvmLab.Kvm.Kvm;
 
 namespace KvmLab.Cli.Bench;
 
-/// <summary>The cost of one exit through KvmLab against a raw C KVM_RUN loop doing the same work.</summary>
-/// <param name="Exits">Exits measured per round and variant (after a 10% warm-up); each figure is the best of the rounds.</param>
-/// <param name="CPioNs">C loop, <c>out dx,al; jmp</c>: ns per exit.</param>
-/// <param name="CSharpPioNs">Vcpu.Run() loop, same guest: ns per exit.</param>
-/// <param name="CMmioNs">C loop, store to unbacked memory: ns per exit.</param>
-/// <param name="CSharpMmioNs">Vcpu.Run() loop, same guest: ns per exit.</param>
-/// <param name="AllocatedBytesPerExit">Managed bytes allocated per exit by the C# loops (goal: 0).</param>
-internal sealed record ExitCostResult(long Exits, double CPioNs, double CSharpPioNs, double CMmioNs, double CSharpMmioNs, double AllocatedBytesPerExit)
-{
-    /// <summary>C# / C for port I/O exits (goal: at most 1.03).</summary>
-    public double PioRatio => CSharpPioNs / CPioNs;
+/// <summary>Nanoseconds per exit of every way of taking one exit, for one kind of exit.</summary>
+/// <param name="C">The raw C KVM_RUN loop (the reference).</param>
+/// <param name="Vcpu">A bare <see cref="Kvm.Vcpu.Run"/> loop.</param>
+/// <param name="MachineRun">A <see cref="Machine"/> running the guest with <see cref="Machine.Run(RunOptions?)"/>, tracing on.</param>
+/// <param name="MachineStep">The same machine driven one <see cref="Machine.Step"/> at a time.</param>
+internal sealed record ExitCosts(Samples C, Samples Vcpu, Samples MachineRun, Samples MachineStep);
 
-    /// <summary>C# / C for MMIO exits (goal: at most 1.03).</summary>
-    public double MmioRatio => CSharpMmioNs / CMmioNs;
-
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"PIO: C {CPioNs:F0} ns/exit, C# {CSharpPioNs:F0} ns/exit, ratio {PioRatio:F3}; " +
-        $"MMIO: C {CMmioNs:F0} ns/exit, C# {CSharpMmioNs:F0} ns/exit, ratio {MmioRatio:F3}; " +
-        $"{AllocatedBytesPerExit:F2} B/exit allocated (best of rounds of {Exits} exits)");
-}
+/// <summary>What the exit-cost rounds measured.</summary>
+/// <param name="Exits">Exits per round and variant (after a 10% warm-up).</param>
+/// <param name="Rounds">Rounds per variant.</param>
+/// <param name="Pio">Port I/O exits (<c>out dx,al</c> to the conf1 data port 0xCFC).</param>
+/// <param name="Mmio">MMIO exits (a byte store to 0x100000, just past RAM).</param>
+/// <param name="AllocatedBytesPerExit">Managed bytes <see cref="Machine.Run(RunOptions?)"/> allocates per additional exit, trace reserved (goal 0).</param>
+/// <param name="AllocatedBytesPerRun">Managed bytes one <see cref="Machine.Run(RunOptions?)"/> call allocates regardless of its length.</param>
+internal sealed record ExitCostResult(long Exits, int Rounds, ExitCosts Pio, ExitCosts Mmio,
+    double AllocatedBytesPerExit, long AllocatedBytesPerRun);
 
 /// <summary>
-/// Measures the exit cost of <see cref="Vcpu.Run"/> against <c>native/kvm_exit_loop.c</c> (compiled with gcc into
-/// a temporary directory). Both run the same real-mode guests from the same addresses, check the exit reason and
-/// read RIP from kvm_run's sync-regs area every exit. C and C# rounds alternate and each side keeps its fastest
-/// round, so that load from other processes on a shared machine does not land on one side only.
+/// Measures the cost of one exit through KvmLab against <c>native/kvm_exit_loop.c</c> (compiled with gcc into a
+/// temporary directory). All variants run the same real-mode bytes from the same address in 1 MiB of RAM, in VMs with
+/// the in-kernel irqchip and PIT a default Machine has; the C loop
+/// and the bare vCPU loop read the exit and RIP from kvm_run, the machine additionally dispatches each exit through its
+/// address spaces to the PCI host (port) or to nothing (MMIO past RAM) and traces it. Variants alternate within every
+/// round so that load from other processes lands on all of them alike.
 /// </summary>
 internal static class ExitCostBenchmark
 {
-    private const ulong RamSize = 0x20000;
-    private const string NativeSourceResource = "kvm_exit_loop.c";
+    private const ulong RamSize = 1UL << 20;
 
-    // Same bytes as the C file: see its comments.
-    private static readonly byte[] PioGuest = [0xBA, 0xF8, 0x03, 0xEE, 0xEB, 0xFD];
-    private static readonly byte[] MmioGuest = [0xB8, 0x00, 0x20, 0x8E, 0xD8, 0xA2, 0x00, 0x00, 0xEB, 0xFB];
+    // The bytes of the C file: see its comments.
+    private static readonly byte[] PioGuest = [0xBA, 0xFC, 0x0C, 0xEE, 0xEB, 0xFD];
+    private static readonly byte[] MmioGuest = [0xB8, 0xFF, 0xFF, 0x8E, 0xD8, 0xA2, 0x10, 0x00, 0xEB, 0xFB];
 
-    /// <summary>Runs both variants in C and C#, <paramref name="exits"/> exits each, and returns the comparison.</summary>
-    public static ExitCostResult Run(long exits = 100_000, int rounds = 5)
+    /// <summary>Runs <paramref name="rounds"/> rounds of every variant, <paramref name="exits"/> exits each.</summary>
+    public static ExitCostResult Run(NativeReference native, long exits = 100_000, int rounds = 5)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(exits, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(exits, 10);
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
-        string dir = Directory.CreateTempSubdirectory("kvmlab-bench-").FullName;
-        try
+        var pio = new ExitCosts(new Samples(), new Samples(), new Samples(), new Samples());
+        var mmio = new ExitCosts(new Samples(), new Samples(), new Samples(), new Samples());
+        // Room for the warm-up, one round, and the two allocation runs, so that no run grows the trace.
+        var capacity = (int)(exits * 3);
+        using var pioMachine = BootMachine(PioGuest, capacity);
+        using var mmioMachine = BootMachine(MmioGuest, capacity);
+        WarmUp(pioMachine, exits / 10);
+        WarmUp(mmioMachine, exits / 10);
+        for (int round = 0; round < rounds; round++)
         {
-            string binary = CompileNative(dir);
-            double cPio = double.MaxValue, csPio = double.MaxValue, cMmio = double.MaxValue, csMmio = double.MaxValue;
-            long allocated = 0;
-            for (int round = 0; round < rounds; round++)
-            {
-                cPio = Math.Min(cPio, RunNative(binary, "pio", exits));
-                var pio = RunManaged(PioGuest, ExitReason.Io, exits);
-                csPio = Math.Min(csPio, pio.NsPerExit);
-                cMmio = Math.Min(cMmio, RunNative(binary, "mmio", exits));
-                var mmio = RunManaged(MmioGuest, ExitReason.Mmio, exits);
-                csMmio = Math.Min(csMmio, mmio.NsPerExit);
-                allocated += pio.AllocatedBytes + mmio.AllocatedBytes;
-            }
-            return new ExitCostResult(exits, cPio, csPio, cMmio, csMmio, allocated / (2.0 * rounds * exits));
+            RunRound(native, "pio", PioGuest, ExitReason.Io, pioMachine, exits, pio);
+            RunRound(native, "mmio", MmioGuest, ExitReason.Mmio, mmioMachine, exits, mmio);
         }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+
+        // Two runs of different lengths: the difference is what each additional exit allocates, the rest is per call.
+        pioMachine.Trace.Clear();
+        long shortRun = AllocatedByRun(pioMachine, exits / 2);
+        long longRun = AllocatedByRun(pioMachine, exits);
+        double perExit = (double)(longRun - shortRun) / (exits - exits / 2);
+        long perRun = shortRun - (long)Math.Round(perExit * (exits / 2));
+        return new ExitCostResult(exits, rounds, pio, mmio, perExit, perRun);
     }
 
-    private static (double NsPerExit, long AllocatedBytes) RunManaged(byte[] guest, ExitReason expected, long exits)
+    private static void RunRound(NativeReference native, string variant, byte[] guest, ExitReason expected, Machine machine, long exits, ExitCosts into)
+    {
+        into.C.Add(native.ExitNanoseconds(variant, exits));
+        into.Vcpu.Add(RunVcpu(guest, expected, exits));
+        into.MachineRun.Add(RunMachine(machine, exits));
+        into.MachineStep.Add(StepMachine(machine, exits));
+    }
+
+    private static Machine BootMachine(byte[] guest, int traceCapacity)
+    {
+        var options = new MachineOptions { RamSize = RamSize, TraceCapacity = traceCapacity };
+        return Machine.Boot(Image(guest), options);
+    }
+
+    private static GuestImage Image(byte[] guest) => new("exit-loop", guest, PcLayout.DefaultRealModeLoadAddress,
+        PcLayout.DefaultRealModeLoadAddress, CpuMode.Real);
+
+    private static void WarmUp(Machine machine, long exits)
+    {
+        RunMachine(machine, exits);
+        StepMachine(machine, exits);
+    }
+
+    private static double RunMachine(Machine machine, long exits)
+    {
+        machine.Trace.Clear();
+        var result = machine.Run(new RunOptions { MaxExits = exits, Timeout = TimeSpan.FromMinutes(1) });
+        if (result.Reason != StopReason.ExitLimit)
+            throw new InvalidOperationException($"The benchmark machine stopped with {result.Reason} ({result.Detail}) instead of running {exits} exits.");
+        return result.Elapsed.TotalNanoseconds / result.Exits;
+    }
+
+    private static double StepMachine(Machine machine, long exits)
+    {
+        machine.Trace.Clear();
+        long start = Stopwatch.GetTimestamp();
+        for (long i = 0; i < exits; i++)
+        {
+            machine.Step();
+            if (machine.LastStop != StopReason.Stepped && machine.LastStop != null)
+                throw new InvalidOperationException($"The benchmark machine stopped with {machine.LastStop} while stepping.");
+        }
+        return Stopwatch.GetElapsedTime(start).TotalNanoseconds / exits;
+    }
+
+    private static long AllocatedByRun(Machine machine, long exits)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var result = machine.Run(new RunOptions { MaxExits = exits, Timeout = TimeSpan.FromMinutes(1) });
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        if (result.Reason != StopReason.ExitLimit)
+            throw new InvalidOperationException($"The benchmark machine stopped with {result.Reason} ({result.Detail}).");
+        return allocated;
+    }
+
+    private static double RunVcpu(byte[] guest, ExitReason expected, long exits)
     {
         using var host = new KvmHost();
         using var vm = host.CreateVm();
+        // The same VM configuration as the C loop and a default Machine.
+        vm.CreateIrqchip();
+        vm.CreatePit2();
         var ram = vm.AllocateGuestMemory(0, RamSize);
         var vcpu = vm.CreateVcpu(0);
         if (!vcpu.HasSyncRegs)
             throw new InvalidOperationException("KVM_CAP_SYNC_REGS is missing: the benchmark reads RIP from kvm_run's sync regs.");
-        GuestLoader.Load(vm, ram, vcpu, new GuestImage("exit-loop", guest, PcLayout.DefaultRealModeLoadAddress,
-            PcLayout.DefaultRealModeLoadAddress, CpuMode.Real));
+        GuestLoader.Load(vm, ram, vcpu, Image(guest));
 
         ulong checksum = Loop(vcpu, expected, exits / 10);
-        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         long start = Stopwatch.GetTimestamp();
         checksum += Loop(vcpu, expected, exits);
         double elapsedNs = Stopwatch.GetElapsedTime(start).TotalNanoseconds;
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
         GC.KeepAlive(checksum);
-        return (elapsedNs / exits, allocated);
+        return elapsedNs / exits;
     }
 
     private static ulong Loop(Vcpu vcpu, ExitReason expected, long exits)
@@ -103,42 +153,5 @@ internal static class ExitCostBenchmark
             checksum += vcpu.Rip;
         }
         return checksum;
-    }
-
-    private static string CompileNative(string dir)
-    {
-        string source = Path.Combine(dir, NativeSourceResource);
-        using (var resource = typeof(ExitCostBenchmark).Assembly.GetManifestResourceStream(NativeSourceResource)
-            ?? throw new InvalidOperationException($"The embedded resource {NativeSourceResource} is missing."))
-        using (var file = File.Create(source))
-            resource.CopyTo(file);
-        string binary = Path.Combine(dir, "kvm_exit_loop");
-        Execute("gcc", ["-O2", "-o", binary, source]);
-        return binary;
-    }
-
-    private static double RunNative(string binary, string variant, long exits)
-    {
-        string output = Execute(binary, [variant, exits.ToString(CultureInfo.InvariantCulture)]);
-        foreach (string line in output.Split('\n'))
-        {
-            if (line.StartsWith("ns_per_exit ", StringComparison.Ordinal))
-                return double.Parse(line["ns_per_exit ".Length..], CultureInfo.InvariantCulture);
-        }
-        throw new InvalidOperationException($"{binary} {variant} printed no ns_per_exit line: {output}");
-    }
-
-    private static string Execute(string file, string[] arguments)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
-        var stderr = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited with {process.ExitCode}: {stderr.Result}");
-        return output;
     }
 }

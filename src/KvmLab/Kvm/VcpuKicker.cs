@@ -14,6 +14,7 @@ public sealed class VcpuKicker : IDisposable
     private Vcpu? _target;
     private long _deadline;
     private long _generation;
+    private long _wakeAt = long.MaxValue;
     private bool _disposed;
 
     /// <summary>Starts the kicker's background thread (idle until armed).</summary>
@@ -37,7 +38,10 @@ public sealed class VcpuKicker : IDisposable
             _target = vcpu;
             _deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
             _generation++;
-            Monitor.PulseAll(_lock);
+            // A thread that wakes before the new deadline re-reads it then: waking it now would cost a context switch
+            // per Machine.Step, which arms and disarms around every single KVM_RUN.
+            if (_deadline < _wakeAt)
+                Monitor.PulseAll(_lock);
         }
     }
 
@@ -46,9 +50,9 @@ public sealed class VcpuKicker : IDisposable
     {
         lock (_lock)
         {
+            // No wake-up: at its next deadline the thread finds nothing armed and goes idle.
             _target = null;
             _generation++;
-            Monitor.PulseAll(_lock);
         }
     }
 
@@ -72,6 +76,7 @@ public sealed class VcpuKicker : IDisposable
             {
                 if (_target is null)
                 {
+                    _wakeAt = long.MaxValue;
                     Monitor.Wait(_lock);
                     continue;
                 }
@@ -80,7 +85,9 @@ public sealed class VcpuKicker : IDisposable
                 {
                     long generation = _generation;
                     int ms = (int)Math.Min(int.MaxValue, Math.Max(1, remaining * 1000 / Stopwatch.Frequency));
+                    _wakeAt = _deadline;
                     Monitor.Wait(_lock, ms);
+                    _wakeAt = long.MaxValue;
                     if (generation != _generation)
                         continue;
                     if (_deadline - Stopwatch.GetTimestamp() > 0)

@@ -1,0 +1,174 @@
+using System.Text.Json.Nodes;
+using KvmLab.Charts;
+
+namespace KvmLab.Cli.Bench;
+
+/// <summary>The figures of one <c>kvmlab bench</c> run and the JSON document that records them.</summary>
+/// <param name="Host">The machine it ran on.</param>
+/// <param name="Figures">Table rows in order.</param>
+/// <param name="Json">Named fields (see <see cref="BenchSuite"/>) plus every row and the host.</param>
+internal sealed record BenchReport(HostDescription Host, IReadOnlyList<Figure> Figures, JsonObject Json);
+
+/// <summary>
+/// Runs every benchmark with its reference in the same process run, and turns the measurements into table rows and
+/// JSON fields. Figures compare best rounds (least disturbed by other load); medians are in the notes and the JSON.
+/// </summary>
+internal static class BenchSuite
+{
+    /// <summary>The guest the start-to-halt figure boots.</summary>
+    public const string StartGuest = "hello";
+
+    /// <summary>Runs everything; <paramref name="progress"/> hears which benchmark starts.</summary>
+    public static BenchReport Run(BenchSettings settings, Action<string> progress, string? kvmlabDll = null)
+    {
+        var loadBefore = HostDescription.LoadAverageNow();
+        var figures = new List<Figure>();
+        var json = new JsonObject();
+
+        progress("compiling the C reference with gcc");
+        using var native = NativeReference.Build();
+        progress("exit cost: C loop, Vcpu.Run, Machine.Run, Machine.Step");
+        var exits = ExitCostBenchmark.Run(native, settings.Exits, settings.Rounds);
+        AddExitCost(figures, json, "pio", "PIO", exits.Pio);
+        AddExitCost(figures, json, "mmio", "MMIO", exits.Mmio);
+        figures.Add(Figure.AtMost("bytes allocated per exit (Machine.Run, trace reserved)", exits.AllocatedBytesPerExit, "B", null, null, 0,
+            $"plus {exits.AllocatedBytesPerRun} B per Run call"));
+        json["alloc_bytes_per_exit"] = exits.AllocatedBytesPerExit;
+        json["alloc_bytes_per_run_call"] = exits.AllocatedBytesPerRun;
+        json["exit_exits_per_round"] = exits.Exits;
+        json["exit_rounds"] = exits.Rounds;
+
+        progress("machine create + dispose");
+        var machine = MachineCostBenchmark.Run(native, settings.MachineRounds);
+        const string cCreate = "C, same kernel calls";
+        figures.Add(Figure.AtMost("Machine create + dispose", machine.CreateDispose.Best, "ms", null, null, 3,
+            $"median {Figure.Format(machine.CreateDispose.Median)} ms"));
+        figures.Add(Figure.Info("  vs C making the same kernel calls", machine.CreateDispose.Best, "ms", machine.C.Best, cCreate,
+            $"medians {Figure.Format(machine.CreateDispose.Median)} vs {Figure.Format(machine.C.Median)} ms"));
+        figures.Add(Figure.AtMost("Machine create + dispose, InKernelIrqchip = false", machine.CreateDisposeNoIrqchip.Best, "ms", null, null, 3,
+            $"median {Figure.Format(machine.CreateDisposeNoIrqchip.Median)} ms; C without irqchip best {Figure.Format(machine.CNoIrqchip.Best)} ms, median {Figure.Format(machine.CNoIrqchip.Median)} ms"));
+        var phases = new JsonObject();
+        foreach (var (phase, ms) in machine.Phases)
+        {
+            figures.Add(Figure.Info($"  by hand: {phase}", ms.Best, "ms", note: $"median {Figure.Format(ms.Median)} ms"));
+            phases[phase] = ms.Best;
+        }
+        json["machine_create_dispose_ms"] = machine.CreateDispose.Best;
+        json["machine_create_dispose_ms_median"] = machine.CreateDispose.Median;
+        json["machine_create_dispose_c_reference_ms"] = machine.C.Best;
+        json["machine_create_dispose_c_reference_ms_median"] = machine.C.Median;
+        json["machine_create_dispose_no_irqchip_ms"] = machine.CreateDisposeNoIrqchip.Best;
+        json["machine_create_dispose_no_irqchip_c_reference_ms"] = machine.CNoIrqchip.Best;
+        json["machine_create_phases_ms"] = phases;
+        json["step_warm_ns"] = exits.Pio.MachineStep.Best;
+
+        progress($"trace export of {settings.TraceRecords:N0} records");
+        var exports = TraceExportBenchmark.Run(settings.TraceRecords);
+        figures.Add(Figure.AtMost($"trace bytes per exit ({settings.TraceRecords:N0} records)", exports.TraceBytesPerRecord, "B", null, null, 48,
+            $"Trace.AllocatedBytes / records: 48 B records in chunks of 16,384, the last one partly filled"));
+        json["trace_bytes_per_exit"] = exports.TraceBytesPerRecord;
+        var exportJson = new JsonObject();
+        foreach (var e in exports.Exports)
+        {
+            figures.Add(Figure.Info($"export {settings.TraceRecords:N0} records to {e.Format}", e.Milliseconds, "ms", note: $"{e.Bytes:N0} bytes"));
+            exportJson[e.Format] = new JsonObject { ["ms"] = e.Milliseconds, ["bytes"] = e.Bytes };
+        }
+        json["export_records"] = settings.TraceRecords;
+        json["export"] = exportJson;
+
+        progress("pci-testdev with and without ioeventfd and coalesced MMIO");
+        var offload = OffloadBenchmark.Run(settings.OffloadWrites, settings.OffloadRounds);
+        var baseline = offload[0];
+        var offloadJson = new JsonObject();
+        foreach (var o in offload)
+        {
+            var note = $"{o.Exits:N0} exits ({baseline.Exits - o.Exits:N0} saved), device saw {o.DeviceWrites:N0} MMIO writes, eventfd signals {o.EventFdSignals:N0}";
+            figures.Add(Figure.Info($"pci-testdev {settings.OffloadWrites:N0} PIO + {settings.OffloadWrites:N0} MMIO writes: {o.Variant}",
+                o.Milliseconds.Median, "ms", o == baseline ? null : baseline.Milliseconds.Median, o == baseline ? null : "every write exits", note));
+            offloadJson[o.Variant] = new JsonObject
+            {
+                ["exits"] = o.Exits, ["exits_saved"] = baseline.Exits - o.Exits, ["ms_median"] = o.Milliseconds.Median,
+                ["ms_saved"] = baseline.Milliseconds.Median - o.Milliseconds.Median, ["device_mmio_writes"] = o.DeviceWrites,
+                ["eventfd_signals"] = o.EventFdSignals,
+            };
+        }
+        json["offload_writes_per_bar"] = settings.OffloadWrites;
+        json["offload"] = offloadJson;
+
+        progress($"charts of a {settings.TraceRecords:N0}-record trace");
+        var charts = ChartBenchmark.Run(settings.TraceRecords);
+        var slowest = charts.MaxBy(c => c.BuildMilliseconds + c.HtmlMilliseconds)!;
+        var largest = charts.MaxBy(c => c.HtmlBytes)!;
+        var chartJson = new JsonObject();
+        foreach (var c in charts)
+            chartJson[c.Chart] = new JsonObject { ["build_ms"] = c.BuildMilliseconds, ["html_ms"] = c.HtmlMilliseconds, ["html_bytes"] = c.HtmlBytes };
+        figures.Add(Figure.AtMost($"chart of {settings.TraceRecords:N0} records: build + HTML (slowest chart)",
+            slowest.BuildMilliseconds + slowest.HtmlMilliseconds, "ms", null, null, 1000, slowest.Chart));
+        figures.Add(Figure.AtMost($"chart of {settings.TraceRecords:N0} records: HTML size (largest chart)",
+            largest.HtmlBytes, "B", null, null, 2_000_000, largest.Chart));
+        json["chart_records"] = settings.TraceRecords;
+        json["chart_1m_ms"] = slowest.BuildMilliseconds + slowest.HtmlMilliseconds;
+        json["chart_1m_html_bytes"] = largest.HtmlBytes;
+        json["charts"] = chartJson;
+
+        progress($"process start to halt: kvmlab vs QEMU ({StartGuest})");
+        var start = StartToHaltBenchmark.Run(StartGuest, settings.StartRepetitions, settings.RuntimeVariants, kvmlabDll);
+        var qemuMs = start.Qemu?.Median;
+        figures.Add(qemuMs is null
+            ? Figure.Info($"kvmlab start to halt ({StartGuest})", start.KvmLab.Median, "ms", note: $"{start.KvmLabBuild}; QEMU not installed: no reference")
+            : Figure.AtMost($"kvmlab start to halt ({StartGuest})", start.KvmLab.Median, "ms", qemuMs, "qemu-system-x86_64 -accel kvm -bios", 1.0,
+                $"{start.KvmLabBuild}; medians of {start.KvmLab.Count}; best {Figure.Format(start.KvmLab.Best)} vs {Figure.Format(start.Qemu!.Best)} ms"));
+        var variantJson = new JsonObject();
+        foreach (var (setting, ms) in start.RuntimeVariants)
+        {
+            figures.Add(Figure.Info($"  kvmlab start to halt with {setting}", ms.Median, "ms", start.KvmLab.Median, "default settings"));
+            variantJson[setting] = ms.Median;
+        }
+        json["start_to_halt_kvmlab_ms"] = start.KvmLab.Median;
+        json["start_to_halt_qemu_ms"] = qemuMs;
+        json["start_to_halt_ratio_vs_qemu"] = qemuMs is { } q ? start.KvmLab.Median / q : null;
+        json["start_to_halt_kvmlab_command"] = start.KvmLabCommand;
+        json["start_to_halt_kvmlab_build"] = start.KvmLabBuild;
+        json["start_to_halt_qemu_command"] = start.QemuCommand;
+        json["start_to_halt_runtime_variants_ms"] = variantJson;
+
+        var host = HostDescription.Current();
+        json["core_build"] = BuildDescription.Of(typeof(Machine).Assembly.Location);
+        json["machine"] = new JsonObject
+        {
+            ["cpu_model"] = host.CpuModel, ["cores"] = host.Cores, ["kernel"] = host.Kernel, ["kvm_backend"] = host.KvmBackend,
+            ["runtime"] = host.Runtime, ["load_average_before"] = loadBefore, ["load_average_after"] = host.LoadAverage,
+        };
+        var rows = new JsonArray();
+        foreach (var f in figures)
+        {
+            rows.Add(new JsonObject
+            {
+                ["figure"] = f.Name.Trim(), ["value"] = f.Value, ["unit"] = f.Unit, ["reference"] = f.Reference, ["reference_name"] = f.ReferenceName,
+                ["ratio"] = f.Ratio, ["goal"] = f.Goal, ["verdict"] = f.Verdict.ToString(), ["note"] = f.Note,
+            });
+        }
+        json["figures"] = rows;
+        return new BenchReport(host, figures, json);
+    }
+
+    private static void AddExitCost(List<Figure> figures, JsonObject json, string key, string label, ExitCosts costs)
+    {
+        const string reference = "C KVM_RUN loop";
+        string Medians(Samples s) => $"median {Figure.Format(s.Median)} vs {Figure.Format(costs.C.Median)} ns, ratio {Figure.Format(s.Median / costs.C.Median)}";
+        figures.Add(Figure.AtMost($"{label} exit via Machine.Run (tracing on)", costs.MachineRun.Best, "ns", costs.C.Best, reference, 1.05, Medians(costs.MachineRun)));
+        figures.Add(Figure.AtMost($"{label} exit via Machine.Step (tracing on)", costs.MachineStep.Best, "ns", costs.C.Best, reference, 1.05, Medians(costs.MachineStep)));
+        figures.Add(Figure.AtMost($"{label} exit via Vcpu.Run alone", costs.Vcpu.Best, "ns", costs.C.Best, reference, 1.05, Medians(costs.Vcpu)));
+        json[$"exit_ratio_{key}"] = costs.MachineRun.Best / costs.C.Best;
+        json[$"exit_ratio_{key}_median"] = costs.MachineRun.Median / costs.C.Median;
+        json[$"exit_ratio_{key}_step"] = costs.MachineStep.Best / costs.C.Best;
+        json[$"exit_ratio_{key}_step_median"] = costs.MachineStep.Median / costs.C.Median;
+        json[$"exit_ratio_{key}_vcpu"] = costs.Vcpu.Best / costs.C.Best;
+        json[$"exit_ratio_{key}_vcpu_median"] = costs.Vcpu.Median / costs.C.Median;
+        json[$"exit_ns_{key}_machine_run"] = costs.MachineRun.Best;
+        json[$"exit_ns_{key}_machine_step"] = costs.MachineStep.Best;
+        json[$"exit_ns_{key}_vcpu"] = costs.Vcpu.Best;
+        json[$"exit_ns_{key}_c_reference"] = costs.C.Best;
+        json[$"exit_ns_{key}_c_reference_median"] = costs.C.Median;
+    }
+}

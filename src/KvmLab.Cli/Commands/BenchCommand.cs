@@ -1,0 +1,112 @@
+using System.Text.Json;
+using KvmLab.Cli.Bench;
+using KvmLab.Guests;
+using Spectre.Console;
+
+namespace KvmLab.Cli;
+
+/// <summary><c>kvmlab bench</c>: exit costs, allocation, trace, startup and chart figures, each against a reference measured in the same run.</summary>
+internal sealed class BenchCommand : ICommand
+{
+    /// <inheritdoc />
+    public string Name => "bench";
+
+    /// <inheritdoc />
+    public string Summary => "measure exit cost, allocation, startup and charts against C and QEMU references";
+
+    /// <inheritdoc />
+    public string Help => """
+        usage: kvmlab bench [--quick] [--json FILE] [--kvmlab DLL]
+               kvmlab bench --boot GUEST
+
+        Measures, with the reference measured in the same run:
+          - one exit through Machine.Run / Machine.Step / Vcpu.Run vs a C KVM_RUN loop built with gcc (PIO and MMIO)
+          - managed bytes allocated per exit in the run loop, trace bytes per exit
+          - Machine create + dispose, and which kernel call dominates it
+          - exporting and charting a 1,000,000-record trace
+          - exits and time saved on pci-testdev by ioeventfd and by coalesced MMIO
+          - process start to halt of kvmlab vs qemu-system-x86_64 -accel kvm -bios (when QEMU is installed)
+        and prints a table (figure, value, reference, ratio or goal, verdict). Best rounds are compared; medians
+        are in the notes. Other load on the machine disturbs the numbers: the table shows the load average.
+
+        options:
+          --quick        a small run of every figure (seconds; numbers are rough)
+          --json FILE    also write every figure, its reference and the machine description as JSON
+          --kvmlab DLL   time this build of kvmlab (e.g. a ReadyToRun publish's KvmLab.Cli.dll) for start to halt,
+                         instead of the one running the benchmark
+          --boot GUEST   boot a library guest, run it to its end and exit (the process the start-to-halt figure times
+                         while kvmlab has no run command); exit code 0 when the guest ends in success
+
+        examples:
+          kvmlab bench --json bench.json
+          kvmlab bench --quick
+        """;
+
+    /// <inheritdoc />
+    public int Run(IReadOnlyList<string> args)
+    {
+        var a = Arguments.Parse(args, ["quick"], ["json", "boot", "kvmlab"]);
+        if (a.Positionals.Count > 0) throw new UsageException($"unexpected argument '{a.Positionals[0]}'");
+        if (a.Get("boot") is { } guest) return Boot(guest);
+
+        var settings = a.Has("quick") ? BenchSettings.Quick : BenchSettings.Full;
+        var core = typeof(Machine).Assembly.Location;
+        if (BuildDescription.IsDebug(core))
+            Console.Error.WriteLine($"bench: warning: {Path.GetFileName(core)} is a Debug build (no JIT optimizations): exit costs are not representative; build with -c Release");
+        var kvmlab = a.Get("kvmlab");
+        if (kvmlab is not null && !File.Exists(kvmlab)) throw new UsageException($"--kvmlab: no file '{kvmlab}' (give the path of a KvmLab.Cli.dll)");
+        BenchReport report;
+        try
+        {
+            report = BenchSuite.Run(settings, step => Console.Error.WriteLine($"bench: {step}"), kvmlab is null ? null : Path.GetFullPath(kvmlab));
+        }
+        catch (InvalidOperationException e)
+        {
+            // A reference that cannot be built or run, or a benchmark guest that did not behave: no table without it.
+            Console.Error.WriteLine($"kvmlab bench: {e.Message}");
+            return 1;
+        }
+        Print(report);
+        if (a.Get("json") is { } path)
+        {
+            File.WriteAllText(path, report.Json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            Console.Error.WriteLine($"bench: wrote {path}");
+        }
+        return 0;
+    }
+
+    private static int Boot(string name)
+    {
+        var entry = GuestLibrary.Find(name) ?? throw new UsageException(
+            $"no guest named '{name}'; the library has: {string.Join(", ", GuestLibrary.All.Select(g => g.Name))}");
+        using var machine = Machine.Boot(entry.Build());
+        var result = machine.Run();
+        Console.Out.Write(machine.SerialOutput);
+        return result.Reason == StopReason.DebugExit && result.ExitStatus == ((ulong)GuestAssembler.ExitSuccess << 1 | 1)
+            || result.Reason == StopReason.Halted ? 0 : 1;
+    }
+
+    private static void Print(BenchReport report)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        // Written to a file or a pipe the table would be folded to 80 columns; its rows are meant to be read whole.
+        if (Console.IsOutputRedirected) console.Profile.Width = 240;
+        var table = new Table().Title(Markup.Escape($"kvmlab bench on {report.Host}"));
+        table.AddColumn("figure").AddColumn(new TableColumn("value").RightAligned()).AddColumn(new TableColumn("reference").RightAligned())
+            .AddColumn(new TableColumn("ratio").RightAligned()).AddColumn("goal").AddColumn("verdict").AddColumn("note");
+        foreach (var f in report.Figures)
+        {
+            var reference = f.Reference is null ? "-" : $"{Figure.Format(f.Reference)} {f.Unit} ({f.ReferenceName})";
+            var verdict = f.Verdict switch
+            {
+                Verdict.Met => "[green]met[/]",
+                Verdict.Missed => "[red]missed[/]",
+                Verdict.NotMeasured => "[yellow]not measured[/]",
+                _ => "info",
+            };
+            table.AddRow(Markup.Escape(f.Name), Markup.Escape($"{Figure.Format(f.Value)} {f.Unit}"), Markup.Escape(reference),
+                Markup.Escape(f.Ratio is null ? "-" : Figure.Format(f.Ratio)), Markup.Escape(f.Goal ?? "-"), verdict, Markup.Escape(f.Note ?? ""));
+        }
+        console.Write(table);
+    }
+}
