@@ -5,6 +5,7 @@ using KvmHost = KvmLab.Kvm.Kvm;
 
 namespace KvmLab.Tests.Kvm;
 
+[Collection(ProcessWideCollection.Name)]
 public sealed class LifetimeTests
 {
     // Far above any descriptor this process opens, so it is never a live fd.

@@ -46,9 +46,17 @@ public class TraceTests
         t.Reserve(100_000);
         var r = new ExitRecord(1, ExitReason.Io, TraceAccess.PioWrite, 0x3f8, 1, 0x41, 0x1000, ExitFlags.None, ExitRecord.None, ExitRecord.None, 1, 1);
         t.Add(r);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 99_999; i++) t.Add(r);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // Three rounds, and the fewest bytes count: one round's runtime housekeeping (a tier-up, a GC) must not fail
+        // the test, while an allocating Add would allocate in every round.
+        var fewest = long.MaxValue;
+        for (var round = 0; round < 3; round++)
+        {
+            t.Clear();
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 100_000; i++) t.Add(r);
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.Equal(0, fewest);
         Assert.Equal(100_000, t.Count);
     }
 
