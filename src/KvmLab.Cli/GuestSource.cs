@@ -23,7 +23,7 @@ internal static class GuestSource
                 throw new UsageException($"--load-address applies to image files; '{guest.Name}' is a built-in guest with its own layout");
             try
             {
-                return guest.Build(mode);
+                return GuestImageCache.Get(guest, mode);
             }
             catch (ArgumentException e)
             {

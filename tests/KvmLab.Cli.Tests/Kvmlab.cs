@@ -6,9 +6,16 @@ namespace KvmLab.Cli.Tests;
 internal static class Kvmlab
 {
     private static readonly Lazy<string> Dll = new(FindDll);
+    private static readonly Lazy<string> ProcessCache = new(() => Directory.CreateTempSubdirectory("kvmlab-cache-").FullName);
 
     /// <summary>Runs <c>kvmlab ARGS</c> in <paramref name="workingDirectory"/> and waits (generously) for it to end.</summary>
-    public static ProcessResult RunIn(string? workingDirectory, params string[] args)
+    public static ProcessResult RunIn(string? workingDirectory, params string[] args) => RunWith(workingDirectory, null, args);
+
+    /// <summary>
+    /// Runs kvmlab with extra environment variables. Every run gets a guest image cache of its own test process
+    /// (KVMLAB_CACHE) unless the variables name one, so tests neither read nor fill the user's cache.
+    /// </summary>
+    public static ProcessResult RunWith(string? workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -20,6 +27,8 @@ internal static class Kvmlab
         start.ArgumentList.Add(Dll.Value);
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["KVMLAB_CACHE"] = ProcessCache.Value;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
