@@ -14,6 +14,7 @@ internal static class Commands
     /// <summary>Every command, in the order <c>kvmlab --help</c> lists them.</summary>
     public static IReadOnlyList<ICommand> All { get; } = new ICommand[]
     {
+        new FuzzCommand(),
     };
 
     public static int Dispatch(string[] args)
