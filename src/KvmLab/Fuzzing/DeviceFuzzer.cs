@@ -20,7 +20,7 @@ public sealed class DeviceFuzzer : IDisposable
     /// <summary>Guest RAM of the bench: 1 MiB at guest-physical 0.</summary>
     public const ulong RamSize = 1 << 20;
 
-    private static readonly ulong[] Counts = [0, 1, 7, 8, 4095, 4096, 4097, 0x10000, ulong.MaxValue, ulong.MaxValue - 7, 1UL << 63];
+    private static readonly ulong[] Counts = [0, 1, 7, 8, 16, 256, 2048, 4095, 4096, 4097, 0x10000, ulong.MaxValue, ulong.MaxValue - 7, 1UL << 63];
 
     private readonly GuestMemory _ram;
     private readonly CheckedGuestMemory _checked;
@@ -131,9 +131,28 @@ public sealed class DeviceFuzzer : IDisposable
             3 => RamSize - (ulong)r.Next(1, 64),
             _ => r.NextUInt64(),
         };
-        ulong extra = kind == DeviceOperationKind.EduDma ? r.Pick(Counts) + (r.OneIn(3) ? (ulong)r.Next(64) : 0) : r.NextUInt64() & 0xFFFF;
-        return new DeviceOperation(kind, target, offset, r.Next(1, 9), value, extra);
+        if (kind == DeviceOperationKind.EduDma)
+            return new DeviceOperation(kind, target, DmaAddress(ref r), r.Next(1, 9), DmaAddress(ref r), r.Pick(Counts) + (r.OneIn(3) ? (ulong)r.Next(64) : 0));
+        if (kind == DeviceOperationKind.MoveBar)
+            value = r.Next(3) switch
+            {
+                0 => PcLayout.PciMmioWindowBase + (ulong)r.Next(0x40) * 0x10_0000,
+                1 => PcLayout.PciIoWindowBase + (ulong)r.Next(0x40) * 0x100,
+                _ => value,
+            };
+        return new DeviceOperation(kind, target, offset, r.Next(1, 9), value, r.NextUInt64() & 0xFFFF);
     }
+
+    // One side of a DMA must hit edu's buffer window for a transfer to start at all; the RAM side is where hostility pays.
+    private static ulong DmaAddress(ref FuzzRandom r) => r.Next(8) switch
+    {
+        0 or 1 or 2 => Edu.DmaBufferAddress + (ulong)r.Next(Edu.DmaBufferSize + 16),
+        3 => (ulong)r.Next((int)RamSize),
+        4 => RamSize - (ulong)r.Next(1, 4200),
+        5 => Edu.DmaAddressMask - (ulong)r.Next(64),
+        6 => ulong.MaxValue - (ulong)r.Next(4200),
+        _ => r.NextUInt64(),
+    };
 
     /// <summary>Performs <paramref name="op"/> the way guest accesses reach the devices. Exceptions escape (they are findings).</summary>
     public void Execute(in DeviceOperation op)
@@ -257,9 +276,7 @@ public sealed class DeviceFuzzer : IDisposable
     {
         var (device, index) = (op.Size % 3) switch { 0 => ((PciDevice)Edu, 0), 1 => (Testdev, 0), _ => (Testdev, 1) };
         int offset = PciConfig.Bar0 + index * 4;
-        uint address = op.Value % 3 == 0 ? (uint)PcLayout.PciMmioWindowBase + (uint)(op.Offset & 0xFFFFF) : (uint)op.Value;
-        if (index == 1)
-            address = op.Value % 3 == 0 ? PcLayout.PciIoWindowBase + (uint)(op.Offset & 0xFF) : (uint)op.Value & 0xFFFF;
+        uint address = index == 1 ? (uint)op.Value & 0xFFFF : (uint)op.Value;
         Host.WriteConfig(0, device.Address.DevFn, offset, 4, address);
         Host.WriteConfig(0, device.Address.DevFn, PciConfig.Command, 2, (uint)op.Extra);
     }

@@ -4,7 +4,8 @@ namespace KvmLab.Fuzzing;
 /// One step of the device fuzzer. <see cref="Offset"/> is relative to <see cref="Target"/>; <see cref="Size"/> is the
 /// access size (1..8, folded into range); <see cref="Value"/> the data written. For <see cref="DeviceOperationKind.EduDma"/>
 /// Offset is the source, Value the destination, <see cref="Extra"/> the count and Size selects the command bits;
-/// for <see cref="DeviceOperationKind.MoveBar"/> Size selects the BAR and Extra is the command register.
+/// for <see cref="DeviceOperationKind.MoveBar"/> Size selects the BAR (Size % 3: edu BAR0, pci-testdev BAR0, BAR1), Value is
+/// the address written and Extra the command register.
 /// </summary>
 /// <param name="Kind">What to do.</param>
 /// <param name="Target">What the offset is relative to.</param>

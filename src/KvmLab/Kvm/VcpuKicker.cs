@@ -5,91 +5,115 @@ namespace KvmLab.Kvm;
 /// <summary>
 /// A deadline for a run loop: after <see cref="Arm"/> it calls <see cref="Vcpu.RequestStop"/> once the time is up,
 /// unless <see cref="Disarm"/> came first. One background thread serves all arm/disarm cycles, so arming a
-/// deadline per run costs no allocation and no thread start.
+/// deadline per run costs no allocation and no thread start. The thread holds only the deadline state, not the
+/// kicker, so a kicker that is dropped without <see cref="Dispose"/> is finalized and its thread ends.
 /// </summary>
 public sealed class VcpuKicker : IDisposable
 {
-    private readonly object _lock = new();
+    private readonly State _state = new();
     private readonly Thread _thread;
-    private Vcpu? _target;
-    private long _deadline;
-    private long _generation;
-    private bool _disposed;
 
     /// <summary>Starts the kicker's background thread (idle until armed).</summary>
     public VcpuKicker()
     {
         _thread = new Thread(Loop) { IsBackground = true, Name = "KvmLab vCPU kicker" };
-        _thread.Start();
+        _thread.Start(_state);
     }
 
+    /// <summary>Ends the background thread of a kicker nobody disposed.</summary>
+    ~VcpuKicker() => _state.Stop();
+
     /// <summary>How many times a deadline expired and a stop was requested.</summary>
-    public long Kicks { get; private set; }
+    public long Kicks
+    {
+        get
+        {
+            lock (_state)
+                return _state.Kicks;
+        }
+    }
 
     /// <summary>Requests a stop of <paramref name="vcpu"/> after <paramref name="timeout"/>, replacing any armed deadline.</summary>
     public void Arm(Vcpu vcpu, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(vcpu);
         ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
-        lock (_lock)
+        lock (_state)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            _target = vcpu;
-            _deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-            _generation++;
-            Monitor.PulseAll(_lock);
+            ObjectDisposedException.ThrowIf(_state.Disposed, this);
+            _state.Target = vcpu;
+            _state.Deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+            _state.Generation++;
+            Monitor.PulseAll(_state);
         }
     }
 
     /// <summary>Cancels the armed deadline, if any. A stop already requested stays requested (the next Run returns Intr).</summary>
     public void Disarm()
     {
-        lock (_lock)
+        lock (_state)
         {
-            _target = null;
-            _generation++;
-            Monitor.PulseAll(_lock);
+            _state.Target = null;
+            _state.Generation++;
+            Monitor.PulseAll(_state);
         }
     }
 
     /// <summary>Stops the background thread.</summary>
     public void Dispose()
     {
-        lock (_lock)
-        {
-            _disposed = true;
-            _target = null;
-            Monitor.PulseAll(_lock);
-        }
+        _state.Stop();
         _thread.Join();
+        GC.SuppressFinalize(this);
     }
 
-    private void Loop()
+    private static void Loop(object? argument)
     {
-        lock (_lock)
+        var state = (State)argument!;
+        lock (state)
         {
-            while (!_disposed)
+            while (!state.Disposed)
             {
-                if (_target is null)
+                if (state.Target is null)
                 {
-                    Monitor.Wait(_lock);
+                    Monitor.Wait(state);
                     continue;
                 }
-                long remaining = _deadline - Stopwatch.GetTimestamp();
+                long remaining = state.Deadline - Stopwatch.GetTimestamp();
                 if (remaining > 0)
                 {
-                    long generation = _generation;
+                    long generation = state.Generation;
                     int ms = (int)Math.Min(int.MaxValue, Math.Max(1, remaining * 1000 / Stopwatch.Frequency));
-                    Monitor.Wait(_lock, ms);
-                    if (generation != _generation)
+                    Monitor.Wait(state, ms);
+                    if (generation != state.Generation)
                         continue;
-                    if (_deadline - Stopwatch.GetTimestamp() > 0)
+                    if (state.Deadline - Stopwatch.GetTimestamp() > 0)
                         continue;
                 }
-                var target = _target;
-                _target = null;
-                Kicks++;
+                var target = state.Target;
+                state.Target = null;
+                state.Kicks++;
                 target?.RequestStop();
+            }
+        }
+    }
+
+    // Everything the background thread needs; guarded by locking on the instance itself.
+    private sealed class State
+    {
+        public Vcpu? Target;
+        public long Deadline;
+        public long Generation;
+        public long Kicks;
+        public bool Disposed;
+
+        public void Stop()
+        {
+            lock (this)
+            {
+                Disposed = true;
+                Target = null;
+                Monitor.PulseAll(this);
             }
         }
     }
