@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace KvmLab.Kvm;
 
@@ -90,12 +91,20 @@ public sealed class VcpuKicker : IDisposable
                     if (state.Deadline - Stopwatch.GetTimestamp() > 0)
                         continue;
                 }
-                var target = state.Target;
-                state.Target = null;
-                state.Kicks++;
-                target?.RequestStop();
+                Kick(state);
             }
         }
+    }
+
+    // Its own frame, so that no local of the long-lived loop keeps the last vCPU (and with it the VM and its RAM)
+    // reachable after its machine was dropped.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Kick(State state)
+    {
+        var target = state.Target;
+        state.Target = null;
+        state.Kicks++;
+        target?.RequestStop();
     }
 
     // Everything the background thread needs; guarded by locking on the instance itself.
