@@ -25,15 +25,17 @@ public sealed class SatelliteSafetyTests
     {
         var output = new StringWriter();
         const string code = """
-            using var m = Machine.Boot(GuestLibrary.Get("hello").Build());
+            var m = Machine.Boot(GuestLibrary.Get("hello").Build());
             var r = m.Run(TimeSpan.FromSeconds(10));
-            Console.WriteLine(r);
-            TraceStatistics.Compute(m.Trace, StatGrouping.Device).Count()
+            var rows = TraceStatistics.Compute(m.Trace, StatGrouping.Device).Count();
+            m.Dispose();
+            r.Reason
             """;
 
         var result = await ScriptHost.RunAsync(code, "/tmp/hello.csx", [], output);
 
         Assert.True(result.Outcome == ScriptOutcome.Completed, string.Join("\n", result.Diagnostics) + result.Exception);
+        Assert.Equal(StopReason.DebugExit, result.ReturnValue);
         Assert.Empty(NetworkExposure.ListeningSockets());
     }
 }
