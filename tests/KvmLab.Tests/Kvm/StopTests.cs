@@ -4,6 +4,7 @@ using KvmLab.Testing;
 
 namespace KvmLab.Tests.Kvm;
 
+[Collection(KvmLab.Tests.Reliability.ProcessWideCollection.Name)]
 public sealed class StopTests
 {
     [KvmFact]
