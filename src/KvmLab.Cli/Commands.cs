@@ -21,6 +21,7 @@ internal static class Commands
         new DoctorCommand(),
         new CompareCommand(),
         new BenchCommand(),
+        new FuzzCommand(),
     };
 
     public static int Dispatch(string[] args)

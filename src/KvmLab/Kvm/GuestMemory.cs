@@ -50,7 +50,7 @@ public sealed unsafe class GuestMemory : IDisposable
     {
         ulong page = (ulong)Environment.SystemPageSize;
         if (size == 0 || size % page != 0)
-            throw new ArgumentException($"Guest RAM size 0x{size:X} must be a non-zero multiple of the page size 0x{page:X}.", nameof(size));
+            throw new ArgumentException($"Guest RAM 0x{guestPhysicalAddress:X}..+0x{size:X}: the size must be a non-zero multiple of the page size 0x{page:X}.", nameof(size));
         if (guestPhysicalAddress % page != 0)
             throw new ArgumentException($"Guest RAM address 0x{guestPhysicalAddress:X} must be page aligned (0x{page:X}).", nameof(guestPhysicalAddress));
         if (guestPhysicalAddress + size < guestPhysicalAddress)

@@ -470,5 +470,16 @@ public sealed unsafe class Vcpu : IDisposable
         return (MpState)state;
     }
 
+    /// <summary>
+    /// Makes the vCPU runnable or halted. Wraps KVM_SET_MP_STATE. A vCPU that halted with interrupts off stays halted
+    /// (with an in-kernel irqchip, KVM_RUN just waits) until this makes it runnable again, as a reset does.
+    /// </summary>
+    public void SetMpState(MpState state)
+    {
+        ThrowIfDisposed();
+        uint value = (uint)state;
+        Sys.Ioctl(_fd, KvmIoctls.KVM_SET_MP_STATE, ref value, nameof(KvmIoctls.KVM_SET_MP_STATE));
+    }
+
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_fd.IsClosed, this);
 }

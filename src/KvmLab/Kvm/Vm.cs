@@ -81,7 +81,8 @@ public sealed unsafe class Vm : IDisposable
             throw new ArgumentException($"Memory slot {slot} is not registered.", nameof(slot));
         SetRegion(entry.Slot with { Size = 0 });
         _slots.Remove(slot);
-        entry.Memory?.Mapping.DangerousRelease();
+        if (entry.Memory is { } memory)
+            _fd.Release(memory.Mapping);
     }
 
     /// <summary>
@@ -93,15 +94,14 @@ public sealed unsafe class Vm : IDisposable
         ArgumentNullException.ThrowIfNull(memory);
         int number = slot ?? LowestFreeSlot();
         var added = Validate(number, memory.GuestPhysicalAddress, memory.Size, memory.HostAddress, readOnly);
-        bool refAdded = false;
-        memory.Mapping.DangerousAddRef(ref refAdded);
+        _fd.HoldUntilClosed(memory.Mapping);
         try
         {
             SetRegion(added);
         }
         catch
         {
-            memory.Mapping.DangerousRelease();
+            _fd.Release(memory.Mapping);
             throw;
         }
         _slots.Add(number, new SlotEntry(added, memory));
@@ -272,9 +272,9 @@ public sealed unsafe class Vm : IDisposable
         foreach (var vcpu in _vcpus)
             vcpu.Dispose();
         _vcpus.Clear();
+        // Closing the VM releases the RAM its slots held (see KvmFileDescriptor.HoldUntilClosed), also when only the
+        // finalizer closes it.
         _fd.Dispose();
-        foreach (var entry in _slots.Values)
-            entry.Memory?.Mapping.DangerousRelease();
         _slots.Clear();
         foreach (var memory in _ownedMemory)
             memory.Dispose();

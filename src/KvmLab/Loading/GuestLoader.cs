@@ -34,6 +34,8 @@ public static class GuestLoader
 
     private const ulong Cr0Pe = 1UL << 0;
     private const ulong Cr0Et = 1UL << 4;
+    private const ulong Cr0Nw = 1UL << 29;
+    private const ulong Cr0Cd = 1UL << 30;
     private const ulong Cr0Pg = 1UL << 31;
     private const ulong Cr4Pae = 1UL << 5;
     private const ulong EferLme = 1UL << 8;
@@ -67,6 +69,7 @@ public static class GuestLoader
         image.Bytes.CopyTo(ram.GetSpan(image.LoadAddress, image.Bytes.Length));
 
         var sregs = vcpu.GetSpecialRegisters();
+        ResetToPowerOnState(ref sregs);
         var regs = default(Registers);
         regs.Rflags = 0x2;
         regs.Rsp = PcLayout.DefaultStackTop;
@@ -96,6 +99,8 @@ public static class GuestLoader
         }
         vcpu.SetSpecialRegisters(sregs);
         vcpu.SetRegisters(regs);
+        // A previous guest may have ended halted; the new one must start executing.
+        vcpu.SetMpState(MpState.Runnable);
     }
 
     private static void Validate(GuestMemory ram, GuestImage image)
@@ -127,6 +132,37 @@ public static class GuestLoader
         if (image.Mode != CpuMode.Long && image.Entry > uint.MaxValue)
             throw new ArgumentException($"Entry point 0x{image.Entry:X} of {image.Mode}-mode image '{image.Name}' is above 4 GiB.", nameof(image));
     }
+
+    // The previous guest on this vCPU may have left paging, long mode, an IDT, a task register or a pending interrupt
+    // behind, and KVM_SET_SREGS refuses some mixes (EFER.LMA without CR0.PG). Every load starts from the state the CPU
+    // has after RESET (Intel SDM vol. 3, "IA-32 Processor States Following Power-up, Reset, or INIT"), so a load does
+    // not depend on what ran before. The APIC base is kept: it is the in-kernel LAPIC's, not the guest's.
+    private static unsafe void ResetToPowerOnState(ref SpecialRegisters sregs)
+    {
+        sregs.Cr0 = Cr0Cd | Cr0Nw | Cr0Et;
+        sregs.Cr2 = 0;
+        sregs.Cr3 = 0;
+        sregs.Cr4 = 0;
+        sregs.Cr8 = 0;
+        sregs.Efer = 0;
+        sregs.Gdt.Base = 0;
+        sregs.Gdt.Limit = 0xFFFF;
+        sregs.Idt.Base = 0;
+        sregs.Idt.Limit = 0xFFFF;
+        sregs.Cs = RealSegment(0, 0xB);
+        sregs.Ds = RealSegment(0, 0x3);
+        sregs.Es = RealSegment(0, 0x3);
+        sregs.Fs = RealSegment(0, 0x3);
+        sregs.Gs = RealSegment(0, 0x3);
+        sregs.Ss = RealSegment(0, 0x3);
+        sregs.Tr = new Segment { Limit = 0xFFFF, Type = 0xB, Present = 1 };
+        sregs.Ldt = new Segment { Limit = 0xFFFF, Type = 0x2, Present = 1 };
+        for (int i = 0; i < 4; i++)
+            sregs.Raw.interrupt_bitmap[i] = 0;
+    }
+
+    private static Segment RealSegment(ushort selector, byte type) =>
+        new() { Selector = selector, Base = (ulong)selector << 4, Limit = 0xFFFF, Type = type, Present = 1, S = 1 };
 
     private static void SetRealMode(ref SpecialRegisters sregs, ref Registers regs, GuestImage image)
     {

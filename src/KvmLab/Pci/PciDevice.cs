@@ -95,7 +95,7 @@ public abstract class PciDevice
     /// <summary>Whether the device currently asserts INTx# (before the command register's INTx disable).</summary>
     public bool IrqLevel => _irqLevel;
 
-    /// <summary>Reads <paramref name="size"/> (1, 2 or 4) bytes of configuration space; bytes past 0xFF read as 0.</summary>
+    /// <summary>Reads <paramref name="size"/> (1 to 4) bytes of configuration space; bytes past 0xFF read as 0.</summary>
     public virtual uint ReadConfig(int offset, int size)
     {
         CheckConfigAccess(offset, size);
@@ -322,9 +322,11 @@ public abstract class PciDevice
 
     private static void CheckConfigAccess(int offset, int size)
     {
-        if (size is not (1 or 2 or 4) || offset < 0 || offset >= PciConfig.Size)
+        // Three bytes happen: a dword access at register 0xFD is clamped to the end of config space (QEMU's
+        // pci_host_config_read_common does the same, and pci_default_read_config copies any length up to 4).
+        if (size is < 1 or > 4 || offset < 0 || offset >= PciConfig.Size)
         {
-            throw new ArgumentOutOfRangeException(nameof(offset), $"Config access 0x{offset:x}..+{size} is outside 0x0..+0x100 or not 1, 2 or 4 bytes.");
+            throw new ArgumentOutOfRangeException(nameof(offset), $"Config access 0x{offset:x}..+{size} is outside 0x0..+0x100 or not 1 to 4 bytes.");
         }
     }
 

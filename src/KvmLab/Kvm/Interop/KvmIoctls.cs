@@ -27,6 +27,7 @@ internal static class KvmIoctls
     public const nuint KVM_RUN = 0xAE80;
     public const nuint KVM_GET_REGS = 0x8090AE81;
     public const nuint KVM_GET_MP_STATE = 0x8004AE98;
+    public const nuint KVM_SET_MP_STATE = 0x4004AE99;
     public const nuint KVM_SET_REGS = 0x4090AE82;
     public const nuint KVM_GET_SREGS = 0x8138AE83;
     public const nuint KVM_SET_SREGS = 0x4138AE84;
