@@ -83,30 +83,30 @@ public class GuestLibraryTests
     [QemuFact]
     public void Modes_prints_a_banner_in_real_protected_and_long_mode_under_qemu()
     {
-        var run = QemuRunner.Run(ModesGuest.Build(CpuMode.Real));
+        var run = GuestQemu.Run(ModesGuest.Build(CpuMode.Real));
 
         Assert.True(run.ExitCode == (GuestAssembler.ExitSuccess << 1 | 1), run.ToString());
         Assert.Equal(
             "modes: real mode, CS=0x1000\nmodes: protected mode, CR0=0x60000011\nmodes: long mode, EFER=0x00000500\n" + ModesGuest.FinalLine + "\n",
-            run.Serial);
+            run.SerialText);
     }
 
     [QemuFact]
     public void Bar_loop_reads_back_the_inverse_of_its_last_write_from_the_device_under_qemu()
     {
-        var run = QemuRunner.Run(BarLoopGuest.Build(CpuMode.Protected, 100));
+        var run = GuestQemu.Run(BarLoopGuest.Build(CpuMode.Protected, 100));
 
         Assert.True(run.ExitCode == (GuestAssembler.ExitSuccess << 1 | 1), run.ToString());
-        Assert.Contains("bar-loop: 100 writes to 0xE0000004\n", run.Serial);
-        Assert.Contains("read back 0xFFFFFFFE\n", run.Serial);
+        Assert.Contains("bar-loop: 100 writes to 0xE0000004\n", run.SerialText);
+        Assert.Contains("read back 0xFFFFFFFE\n", run.SerialText);
     }
 
     [QemuFact]
     public void Pio_vs_mmio_completes_both_write_loops_under_qemu()
     {
-        var run = QemuRunner.Run(PioVsMmioGuest.Build(CpuMode.Long, 100));
+        var run = GuestQemu.Run(PioVsMmioGuest.Build(CpuMode.Long, 100));
 
         Assert.True(run.ExitCode == (GuestAssembler.ExitSuccess << 1 | 1), run.ToString());
-        Assert.Contains("pio-vs-mmio: 100 port writes\npio-vs-mmio: 100 MMIO writes\n" + PioVsMmioGuest.FinalLine + "\n", run.Serial);
+        Assert.Contains("pio-vs-mmio: 100 port writes\npio-vs-mmio: 100 MMIO writes\n" + PioVsMmioGuest.FinalLine + "\n", run.SerialText);
     }
 }

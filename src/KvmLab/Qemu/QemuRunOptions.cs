@@ -6,6 +6,9 @@ public sealed record QemuRunOptions
     /// <summary>The accelerator (default KVM, like KvmLab itself).</summary>
     public QemuAccelerator Accelerator { get; init; } = QemuAccelerator.Kvm;
 
+    /// <summary>QEMU's machine type (<c>-M</c>): "pc" (i440FX, conf1 only, as KvmLab's layout follows) or "q35" (with ECAM).</summary>
+    public string MachineType { get; init; } = "pc";
+
     /// <summary>Add <c>-device edu</c> at 00:02.0 (<see cref="PcLayout.EduSlot"/>).</summary>
     public bool Edu { get; init; }
 

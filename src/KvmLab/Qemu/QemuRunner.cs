@@ -66,7 +66,7 @@ public sealed class QemuRunner
         var args = new List<string>
         {
             "-accel", options.Accelerator == QemuAccelerator.Kvm ? "kvm" : "tcg",
-            "-M", "pc",
+            "-M", options.MachineType,
             "-nodefaults",
             "-m", options.MemoryMiB.ToString(CultureInfo.InvariantCulture),
             "-display", "none",
