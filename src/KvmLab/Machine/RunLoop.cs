@@ -39,9 +39,11 @@ public sealed partial class Machine
     public ResolvedExit LastRecord => ResolveLast();
 
     /// <summary>
-    /// Exactly one KVM_RUN, its dispatch to the device, and its trace record. Returns that record (for string I/O, the
-    /// last element). <paramref name="timeout"/> (default 1 s) bounds a guest that never exits: the step then returns
-    /// the INTR exit of the stop request. After a stop at a breakpoint, the instruction there is first single-stepped
+    /// One guest exit: one KVM_RUN, its dispatch to the device, and its trace record. Returns that record (for string
+    /// I/O, the last element). The run loop's own periodic kick (the halt check of <see cref="MachineOptions.HaltCheckInterval"/>)
+    /// is an INTR exit too: it is traced, but the step goes on to the guest's next exit, or to the HLT it observed.
+    /// <paramref name="timeout"/> (default 1 s) bounds a guest that never exits: the step then returns the INTR exit
+    /// of the stop request. After a stop at a breakpoint, the instruction there is first single-stepped
     /// with breakpoints disarmed (see <see cref="AddBreakpoint"/>), which takes a KVM_RUN of its own.
     /// </summary>
     public ResolvedExit Step(TimeSpan? timeout = null)
@@ -51,7 +53,13 @@ public sealed partial class Machine
         BeginRun(ref ctx);
         try
         {
-            LastStop = ResumeFromBreakpoint(ref ctx) ?? RunOnce(ref ctx) ?? StopReason.Stepped;
+            var stop = ResumeFromBreakpoint(ref ctx);
+            if (stop is null)
+            {
+                do stop = RunOnce(ref ctx);
+                while (stop is null && Vcpu.LastExit.Reason == ExitReason.Intr);
+            }
+            LastStop = stop ?? StopReason.Stepped;
         }
         finally
         {

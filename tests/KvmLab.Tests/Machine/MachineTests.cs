@@ -30,14 +30,16 @@ public class MachineTests
         Assert.Equal(StopReason.DebugExit, result.Reason);
         Assert.Equal(5UL, result.ExitStatus);
         Assert.Equal("A", m.SerialOutput);
-        Assert.Equal(2, m.Trace.Count);
-        var first = m.Trace.Resolve(0);
+        // Device accesses only: a slow first run may also see the run loop's periodic halt check (an INTR exit).
+        var accesses = Enumerable.Range(0, m.Trace.Count).Select(m.Trace.Resolve).Where(e => e.Record.Access != TraceAccess.None).ToList();
+        Assert.Equal(2, accesses.Count);
+        var first = accesses[0];
         Assert.Equal("serial", first.Device);
         Assert.Equal(TraceAccess.PioWrite, first.Record.Access);
         Assert.Equal(0x3f8UL, first.Record.Address);
         Assert.Equal(0x41UL, first.Record.Value);
         Assert.Equal(PcLayout.DefaultRealModeLoadAddress + 6 - 0x10000, first.Record.Rip & 0xffff);
-        var last = m.Trace.Resolve(1);
+        var last = accesses[1];
         Assert.Equal("isa-debug-exit", last.Device);
         Assert.True(last.Record.Flags.HasFlag(ExitFlags.EndsRun));
     }
@@ -50,7 +52,7 @@ public class MachineTests
         Assert.Equal(ExitReason.Io, m.LastExit.Reason);
         Assert.Equal("serial", e.Device);
         Assert.Equal("serial", e.Region);
-        Assert.Single(m.Trace);
+        Assert.Single(m.Trace, r => r.Access != TraceAccess.None);
         Assert.Equal(StopReason.Stepped, m.LastStop);
         m.Step();
         Assert.Equal(StopReason.DebugExit, m.LastStop);
