@@ -192,11 +192,17 @@ public class AddressSpaceTests
         io.Root.AddSubregion(0x500, MemoryRegion.CreateIo("port", 8, store));
 
         ulong sum = Run(100);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        sum += Run(10_000);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // Best of three rounds: a round may catch the runtime's own one-off work (tier-up, a lazily built static),
+        // while allocating dispatch would allocate in every round.
+        long fewest = long.MaxValue;
+        for (int round = 0; round < 3; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            sum += Run(10_000);
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
 
-        Assert.Equal(0, allocated);
+        Assert.Equal(0, fewest);
         Assert.NotEqual(0UL, sum);
 
         ulong Run(int n)
