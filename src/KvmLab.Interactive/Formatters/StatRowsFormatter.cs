@@ -7,7 +7,7 @@ namespace KvmLab.Interactive.Formatters;
 public sealed class StatRowsFormatter : KvmLabFormatter<IEnumerable<StatRow>>
 {
     /// <inheritdoc />
-    protected override void WriteHtml(IEnumerable<StatRow> value, TextWriter writer) => WriteTable(value, writer, null);
+    protected override void WriteValue(IEnumerable<StatRow> value, TextWriter writer) => WriteTable(value, writer, null);
 
     internal static void WriteTable(IEnumerable<StatRow> rows, TextWriter writer, string? caption)
     {

@@ -10,7 +10,7 @@ public sealed class TraceFormatter : KvmLabFormatter<Trace>
     public static int Rows { get; set; } = 20;
 
     /// <inheritdoc />
-    protected override void WriteHtml(Trace value, TextWriter writer)
+    protected override void WriteValue(Trace value, TextWriter writer)
     {
         var inv = CultureInfo.InvariantCulture;
         var shown = Math.Min(Rows, value.Count);
