@@ -37,6 +37,20 @@ public class FormatterTests : IDisposable
     }
 
     [Fact]
+    public void ListOfExitsIsOneTableWithARowPerExit()
+    {
+        KvmLabFormatters.Register();
+        var trace = SampleTraces.BusScanAndEdu(50);
+
+        var html = Enumerable.Range(0, 3).Select(trace.Resolve).ToList().ToDisplayString(HtmlFormatter.MimeType);
+
+        Assert.Equal(1, System.Text.RegularExpressions.Regex.Count(html, "<table"));
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Count(html, "<tr><td"));
+        Assert.Contains("pci-host.CONFIG_ADDRESS", html);
+        Assert.DoesNotContain("<i>index</i>", html);
+    }
+
+    [Fact]
     public void StatisticsListIsAKvmStatTable()
     {
         KvmLabFormatters.Register();
