@@ -57,8 +57,10 @@ public class FormatterTests : IDisposable
 
         var html = TraceStatistics.Compute(SampleTraces.BusScanAndEdu(200), StatGrouping.Reason).ToDisplayString(HtmlFormatter.MimeType);
 
-        Assert.Contains("<th style=\"text-align:left\">avg round trip ns</th>", html);
+        Assert.Contains("<th style=\"text-align:right\">avg round trip ns</th>", html);
         Assert.Contains("<td style=\"font-family:monospace;text-align:left\">MMIO</td>", html);
+        // Counts and nanoseconds are right-aligned so their digits line up under each other.
+        Assert.Matches("<td style=\"font-family:monospace;text-align:left\">MMIO</td><td style=\"font-family:monospace;text-align:right\">[0-9,]+</td>", html);
     }
 
     [Fact]

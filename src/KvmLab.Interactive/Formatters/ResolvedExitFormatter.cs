@@ -7,5 +7,5 @@ public sealed class ResolvedExitFormatter : KvmLabFormatter<ResolvedExit>
 {
     /// <inheritdoc />
     protected override void WriteValue(ResolvedExit value, TextWriter writer) =>
-        Html.Table(writer, ExitRows.Headers, [ExitRows.Of(value)]);
+        Html.Table(writer, ExitRows.Headers, [ExitRows.Of(value)], numeric: ExitRows.NumericColumns);
 }

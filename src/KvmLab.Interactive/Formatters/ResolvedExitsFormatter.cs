@@ -10,5 +10,5 @@ public sealed class ResolvedExitsFormatter : KvmLabFormatter<IEnumerable<Resolve
 {
     /// <inheritdoc />
     protected override void WriteValue(IEnumerable<ResolvedExit> value, TextWriter writer) =>
-        Html.Table(writer, ExitRows.Headers, value.Select(ExitRows.Of));
+        Html.Table(writer, ExitRows.Headers, value.Select(ExitRows.Of), numeric: ExitRows.NumericColumns);
 }
