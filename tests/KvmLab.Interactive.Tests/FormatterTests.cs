@@ -37,14 +37,30 @@ public class FormatterTests : IDisposable
     }
 
     [Fact]
+    public void ListOfExitsIsOneTableWithARowPerExit()
+    {
+        KvmLabFormatters.Register();
+        var trace = SampleTraces.BusScanAndEdu(50);
+
+        var html = Enumerable.Range(0, 3).Select(trace.Resolve).ToList().ToDisplayString(HtmlFormatter.MimeType);
+
+        Assert.Equal(1, System.Text.RegularExpressions.Regex.Count(html, "<table"));
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Count(html, "<tr><td"));
+        Assert.Contains("pci-host.CONFIG_ADDRESS", html);
+        Assert.DoesNotContain("<i>index</i>", html);
+    }
+
+    [Fact]
     public void StatisticsListIsAKvmStatTable()
     {
         KvmLabFormatters.Register();
 
         var html = TraceStatistics.Compute(SampleTraces.BusScanAndEdu(200), StatGrouping.Reason).ToDisplayString(HtmlFormatter.MimeType);
 
-        Assert.Contains("<th style=\"text-align:left\">avg round trip ns</th>", html);
+        Assert.Contains("<th style=\"text-align:right\">avg round trip ns</th>", html);
         Assert.Contains("<td style=\"font-family:monospace;text-align:left\">MMIO</td>", html);
+        // Counts and nanoseconds are right-aligned so their digits line up under each other.
+        Assert.Matches("<td style=\"font-family:monospace;text-align:left\">MMIO</td><td style=\"font-family:monospace;text-align:right\">[0-9,]+</td>", html);
     }
 
     [Fact]

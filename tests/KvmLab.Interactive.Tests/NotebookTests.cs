@@ -39,7 +39,7 @@ public class NotebookTests
         { "06-the-edu-device.ipynb",
             ["holds: every edu register access is its own KVM_EXIT_MMIO", "holds: a 2-byte read is rejected by the memory core",
              "holds: an 8-byte read of 0x00 reaches edu, which answers all-ones"],
-            ["edu.factorial", "identification 0x010000ed"], 1 },
+            ["edu.factorial", "identification 0x010000ed", "<th style=\"text-align:left\">Meaning</th>"], 1 },
         { "07-interrupts-and-dma.ipynb",
             ["holds: one MSI per factorial: 12 sent", "holds: the guest programmed address 0xfee00000 (APIC 0) and vector 0x40",
              "holds: 256 bytes went RAM -> device -> RAM intact"],
@@ -50,12 +50,12 @@ public class NotebookTests
              "holds: the breakpoint was hit 12 times, once per factorial", "holds: RBX = 1, 2, ..., 12 at the hits",
              "KVM_EXIT_DEBUG: 12 breakpoint hits and 12 one-instruction steps that resumed past them",
              "device exits of the run map back to an instruction in the guest's code"],
-            ["imul eax,ecx", "mov edi,0xE0000008", "edu.factorial", "last_line_printed"], 0 },
+            ["imul eax,ecx", "mov edi,0xE0000008", "edu.factorial", "<th style=\"text-align:left\">last_line_printed</th>", ">0f af c1</td>"], 0 },
         { "09-kvmlab-and-qemu.ipynb",
             ["holds: QEMU ran with -accel kvm, on the same /dev/kvm as KvmLab", "holds: the guest printed exactly the same text under both",
              "aligned edu accesses agree", "holds: pci-scan agrees under both", "holds: every line KvmLab printed, QEMU printed too, in the same order",
              "holds: the only extra lines are the 00:01.x ones", "holds: edu (1234:11e8) is at 00:02.0 under both", "00:01.0 8086:7000 class 060100 header 80"],
-            ["Match", "Explained", "00:01.3 8086:7113"], 0 },
+            ["Match", "Explained", "00:01.3 8086:7113", "<th style=\"text-align:right\">qemu</th>"], 0 },
     };
 
     [Theory]
@@ -93,5 +93,7 @@ public class NotebookTests
             Assert.All(chartOutputs.Skip(1), c => Assert.DoesNotContain("DecompressionStream", c));
         }
         Assert.DoesNotContain(htmlOutputs, o => o.Contains("cdn.plot.ly"));
+        // The stock formatter's index/value tree is what a sequence shown without ToTable() looks like.
+        Assert.DoesNotContain(htmlOutputs, o => o.Contains("dni-treeview"));
     }
 }

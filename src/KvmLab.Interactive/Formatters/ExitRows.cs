@@ -8,6 +8,9 @@ internal static class ExitRows
 {
     public static readonly string[] Headers = ["#", "t (µs)", "reason", "access", "address", "size", "value", "target", "rip", "flags", "handled (ns)"];
 
+    /// <summary>#, t, size and handled (ns): the columns that are plain numbers.</summary>
+    public static readonly IReadOnlySet<int> NumericColumns = new HashSet<int> { 0, 1, 5, 10 };
+
     public static IReadOnlyList<string> Of(ResolvedExit e)
     {
         var r = e.Record;

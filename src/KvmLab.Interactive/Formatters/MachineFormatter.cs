@@ -9,7 +9,7 @@ namespace KvmLab.Interactive.Formatters;
 public sealed class MachineFormatter : KvmLabFormatter<Machine>
 {
     /// <inheritdoc />
-    protected override void WriteHtml(Machine value, TextWriter writer)
+    protected override void WriteValue(Machine value, TextWriter writer)
     {
         var inv = CultureInfo.InvariantCulture;
         var image = value.Image is { } i

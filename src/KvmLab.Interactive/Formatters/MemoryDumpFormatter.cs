@@ -9,7 +9,7 @@ public sealed class MemoryDumpFormatter : KvmLabFormatter<MemoryDump>
     private const int BytesPerLine = 16;
 
     /// <inheritdoc />
-    protected override void WriteHtml(MemoryDump value, TextWriter writer)
+    protected override void WriteValue(MemoryDump value, TextWriter writer)
     {
         var text = new StringBuilder();
         for (var offset = 0; offset < value.Bytes.Length; offset += BytesPerLine)

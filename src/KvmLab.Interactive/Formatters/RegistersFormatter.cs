@@ -7,7 +7,7 @@ namespace KvmLab.Interactive.Formatters;
 public sealed class RegistersFormatter : KvmLabFormatter<Registers>
 {
     /// <inheritdoc />
-    protected override void WriteHtml(Registers value, TextWriter writer)
+    protected override void WriteValue(Registers value, TextWriter writer)
     {
         (string Name, ulong Value)[] all =
         [

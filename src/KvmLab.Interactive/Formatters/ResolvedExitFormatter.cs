@@ -6,6 +6,6 @@ namespace KvmLab.Interactive.Formatters;
 public sealed class ResolvedExitFormatter : KvmLabFormatter<ResolvedExit>
 {
     /// <inheritdoc />
-    protected override void WriteHtml(ResolvedExit value, TextWriter writer) =>
-        Html.Table(writer, ExitRows.Headers, [ExitRows.Of(value)]);
+    protected override void WriteValue(ResolvedExit value, TextWriter writer) =>
+        Html.Table(writer, ExitRows.Headers, [ExitRows.Of(value)], numeric: ExitRows.NumericColumns);
 }

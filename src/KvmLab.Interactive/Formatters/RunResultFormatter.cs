@@ -6,7 +6,7 @@ namespace KvmLab.Interactive.Formatters;
 public sealed class RunResultFormatter : KvmLabFormatter<RunResult>
 {
     /// <inheritdoc />
-    protected override void WriteHtml(RunResult value, TextWriter writer)
+    protected override void WriteValue(RunResult value, TextWriter writer)
     {
         var inv = CultureInfo.InvariantCulture;
         Html.Table(writer, ["stopped by", "exits", "elapsed (ms)", "debug-exit status", "rip", "detail"],

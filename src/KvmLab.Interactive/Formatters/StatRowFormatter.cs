@@ -6,5 +6,5 @@ namespace KvmLab.Interactive.Formatters;
 public sealed class StatRowFormatter : KvmLabFormatter<StatRow>
 {
     /// <inheritdoc />
-    protected override void WriteHtml(StatRow value, TextWriter writer) => StatRowsFormatter.WriteTable([value], writer, null);
+    protected override void WriteValue(StatRow value, TextWriter writer) => StatRowsFormatter.WriteTable([value], writer, null);
 }

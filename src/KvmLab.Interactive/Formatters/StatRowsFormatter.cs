@@ -7,7 +7,9 @@ namespace KvmLab.Interactive.Formatters;
 public sealed class StatRowsFormatter : KvmLabFormatter<IEnumerable<StatRow>>
 {
     /// <inheritdoc />
-    protected override void WriteHtml(IEnumerable<StatRow> value, TextWriter writer) => WriteTable(value, writer, null);
+    protected override void WriteValue(IEnumerable<StatRow> value, TextWriter writer) => WriteTable(value, writer, null);
+
+    private static readonly IReadOnlySet<int> NumericColumns = new HashSet<int> { 1, 2, 3, 4, 5, 6, 7 };
 
     internal static void WriteTable(IEnumerable<StatRow> rows, TextWriter writer, string? caption)
     {
@@ -17,6 +19,6 @@ public sealed class StatRowsFormatter : KvmLabFormatter<IEnumerable<StatRow>>
             [
                 r.Key, r.Count.ToString("N0", inv), r.Percent.ToString("0.0", inv), r.RatePerSecond.ToString("N0", inv),
                 r.MinNanos.ToString(inv), r.AvgNanos.ToString("0", inv), r.MaxNanos.ToString(inv), r.AvgRoundTripNanos.ToString("0", inv),
-            ]), caption);
+            ]), caption, NumericColumns);
     }
 }

@@ -9,6 +9,6 @@ namespace KvmLab.Interactive.Formatters;
 public sealed class TraceChartFormatter : KvmLabFormatter<TraceChart>
 {
     /// <inheritdoc />
-    protected override void WriteHtml(TraceChart value, TextWriter writer) =>
+    protected override void WriteValue(TraceChart value, TextWriter writer) =>
         writer.Write(value.ToHtmlFragment(includePlotlyJs: ChartHtmlSession.TakeFirst()));
 }

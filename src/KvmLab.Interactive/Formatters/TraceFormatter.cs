@@ -10,7 +10,7 @@ public sealed class TraceFormatter : KvmLabFormatter<Trace>
     public static int Rows { get; set; } = 20;
 
     /// <inheritdoc />
-    protected override void WriteHtml(Trace value, TextWriter writer)
+    protected override void WriteValue(Trace value, TextWriter writer)
     {
         var inv = CultureInfo.InvariantCulture;
         var shown = Math.Min(Rows, value.Count);
@@ -21,7 +21,8 @@ public sealed class TraceFormatter : KvmLabFormatter<Trace>
         writer.Write("</p>");
         StatRowsFormatter.WriteTable(TraceStatistics.Compute(value, StatGrouping.Reason), writer, "exits by reason");
         Html.Table(writer, ExitRows.Headers, Enumerable.Range(0, shown).Select(i => ExitRows.Of(value.Resolve(i))),
-            shown < value.Count ? $"first {shown} of {value.Count.ToString("N0", inv)} records" : $"all {shown} records");
+            shown < value.Count ? $"first {shown} of {value.Count.ToString("N0", inv)} records" : $"all {shown} records",
+            ExitRows.NumericColumns);
         writer.Write("</div>");
     }
 }

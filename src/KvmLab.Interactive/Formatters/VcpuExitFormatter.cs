@@ -11,7 +11,7 @@ namespace KvmLab.Interactive.Formatters;
 public sealed class VcpuExitFormatter : KvmLabFormatter<VcpuExit>
 {
     /// <inheritdoc />
-    protected override void WriteHtml(VcpuExit value, TextWriter writer)
+    protected override void WriteValue(VcpuExit value, TextWriter writer)
     {
         var inv = CultureInfo.InvariantCulture;
         var rows = new List<IReadOnlyList<string>>
