@@ -95,7 +95,7 @@ public sealed partial class Machine
         var code = ReadCode(linear);
         var first = Trace.Count;
 
-        var ctx = new RunContext(Deadline(timeout ?? TimeSpan.FromSeconds(1)), default, null);
+        var ctx = new RunContext(Deadline(timeout ?? TimeSpan.FromSeconds(1)), default, null, HaltChecks: false);
         _resumeOverBreakpoint = false;
         LastBreakpoint = null;
         BeginRun(ref ctx);

@@ -39,27 +39,20 @@ public sealed partial class Machine
     public ResolvedExit LastRecord => ResolveLast();
 
     /// <summary>
-    /// One guest exit: one KVM_RUN, its dispatch to the device, and its trace record. Returns that record (for string
-    /// I/O, the last element). The run loop's own periodic kick (the halt check of <see cref="MachineOptions.HaltCheckInterval"/>)
-    /// is an INTR exit too: it is traced, but the step goes on to the guest's next exit, or to the HLT it observed.
-    /// <paramref name="timeout"/> (default 1 s) bounds a guest that never exits: the step then returns the INTR exit
-    /// of the stop request. After a stop at a breakpoint, the instruction there is first single-stepped
+    /// Exactly one KVM_RUN, its dispatch to the device, and its trace record. Returns that record (for string I/O, the
+    /// last element). <paramref name="timeout"/> (default 1 s) bounds a guest that never exits: the step then returns
+    /// the INTR exit of the stop request, or, when the vCPU sits in HLT with interrupts off (the in-kernel irqchip keeps
+    /// HLT from exiting), the HLT it observed. A device timer coming due also ends the KVM_RUN (an INTR exit). After a stop at a breakpoint, the instruction there is first single-stepped
     /// with breakpoints disarmed (see <see cref="AddBreakpoint"/>), which takes a KVM_RUN of its own.
     /// </summary>
     public ResolvedExit Step(TimeSpan? timeout = null)
     {
         ThrowIfDisposed();
-        var ctx = new RunContext(Deadline(timeout ?? TimeSpan.FromSeconds(1)), default, null);
+        var ctx = new RunContext(Deadline(timeout ?? TimeSpan.FromSeconds(1)), default, null, HaltChecks: false);
         BeginRun(ref ctx);
         try
         {
-            var stop = ResumeFromBreakpoint(ref ctx);
-            if (stop is null)
-            {
-                do stop = RunOnce(ref ctx);
-                while (stop is null && Vcpu.LastExit.Reason == ExitReason.Intr);
-            }
-            LastStop = stop ?? StopReason.Stepped;
+            LastStop = ResumeFromBreakpoint(ref ctx) ?? RunOnce(ref ctx) ?? StopReason.Stepped;
         }
         finally
         {
@@ -80,7 +73,7 @@ public sealed partial class Machine
         ThrowIfDisposed();
         options ??= new RunOptions();
         var started = Stopwatch.GetTimestamp();
-        var ctx = new RunContext(Deadline(options.Timeout), options.Cancellation, options.Until);
+        var ctx = new RunContext(Deadline(options.Timeout), options.Cancellation, options.Until, HaltChecks: true);
         var exitsBefore = _exits;
         StopReason? stop = null;
         BeginRun(ref ctx);
@@ -108,7 +101,9 @@ public sealed partial class Machine
     /// <summary>Runs with a timeout only.</summary>
     public RunResult Run(TimeSpan timeout) => Run(new RunOptions { Timeout = timeout });
 
-    private readonly record struct RunContext(long DeadlineTicks, CancellationToken Cancellation, ExitCondition? Until);
+    // HaltChecks: kick the vCPU every HaltCheckInterval to see whether it halted (runs); a step makes exactly one
+    // KVM_RUN and looks only when its deadline passes.
+    private readonly record struct RunContext(long DeadlineTicks, CancellationToken Cancellation, ExitCondition? Until, bool HaltChecks);
 
     private static long Deadline(TimeSpan timeout) => timeout == System.Threading.Timeout.InfiniteTimeSpan
         ? long.MaxValue
@@ -120,7 +115,7 @@ public sealed partial class Machine
         _stopDetail = "";
         _exitsAtHaltCheck = -1;
         _nextClockDue = Clock.NextDueTicks ?? long.MaxValue;
-        ArmKicker(ctx.DeadlineTicks);
+        ArmKicker(in ctx);
     }
 
     private void EndRun()
@@ -274,26 +269,30 @@ public sealed partial class Machine
         _armedAt = long.MaxValue;
         if (ctx.Cancellation.IsCancellationRequested) return StopReason.Cancelled;
         var now = Stopwatch.GetTimestamp();
-        if (now >= ctx.DeadlineTicks)
+        var pastDeadline = now >= ctx.DeadlineTicks;
+        var quiet = _exitsAtHaltCheck == _exits - 1 || !ctx.HaltChecks;
+        if (Options.InKernelIrqchip && (quiet || pastDeadline) && ObservedHalt(now, entered)) return StopReason.Halted;
+        if (pastDeadline)
         {
             _stopDetail = "the guest was still running at the deadline";
             return StopReason.Timeout;
         }
-        if (Options.InKernelIrqchip && _exitsAtHaltCheck == _exits - 1 && Vcpu.GetMpState() == MpState.Halted)
-        {
-            var regs = Vcpu.GetRegisters();
-            const ulong interruptFlag = 1UL << 9;
-            if ((regs.Rflags & interruptFlag) == 0 && Clock.Pending == 0)
-            {
-                Append(new ExitRecord(ToNanos(now - _epoch), ExitReason.Hlt, TraceAccess.None, 0, 0, 0, regs.Rip, ExitFlags.Observed,
-                    ExitRecord.None, ExitRecord.None, ToNanos(now - entered), 0));
-                _stopDetail = "HLT with interrupts disabled (seen through KVM_GET_MP_STATE)";
-                return StopReason.Halted;
-            }
-        }
         _exitsAtHaltCheck = _exits;
-        ArmKicker(ctx.DeadlineTicks);
+        ArmKicker(in ctx);
         return null;
+    }
+
+    /// <summary>True (and an HLT record flagged Observed appended) when the vCPU waits in HLT with nothing to wake it.</summary>
+    private bool ObservedHalt(long now, long entered)
+    {
+        if (Vcpu.GetMpState() != MpState.Halted) return false;
+        var regs = Vcpu.GetRegisters();
+        const ulong interruptFlag = 1UL << 9;
+        if ((regs.Rflags & interruptFlag) != 0 || Clock.Pending != 0) return false;
+        Append(new ExitRecord(ToNanos(now - _epoch), ExitReason.Hlt, TraceAccess.None, 0, 0, 0, regs.Rip, ExitFlags.Observed,
+            ExitRecord.None, ExitRecord.None, ToNanos(now - entered), 0));
+        _stopDetail = "HLT with interrupts disabled (seen through KVM_GET_MP_STATE)";
+        return true;
     }
 
     private void RunClock()
@@ -308,10 +307,10 @@ public sealed partial class Machine
         if (due < _armedAt) ArmAt(due);
     }
 
-    private void ArmKicker(long deadline)
+    private void ArmKicker(in RunContext ctx)
     {
-        var at = Math.Min(deadline, _nextClockDue);
-        if (Options.InKernelIrqchip)
+        var at = Math.Min(ctx.DeadlineTicks, _nextClockDue);
+        if (Options.InKernelIrqchip && ctx.HaltChecks)
             at = Math.Min(at, Stopwatch.GetTimestamp() + (long)(Options.HaltCheckInterval.TotalSeconds * Stopwatch.Frequency));
         ArmAt(at);
     }

@@ -243,4 +243,15 @@ public class MachineTests
         Assert.Equal((reads[3].Value << 1) | 1, result.ExitStatus);
         Assert.Equal(0x60UL, reads[3].Value & 0x60); // THRE and TEMT: the transmitter is idle
     }
+
+    [KvmFact]
+    public void A_step_into_hlt_with_interrupts_off_reports_the_observed_halt_at_its_deadline()
+    {
+        using var m = KvmLab.Machine.Boot(Real(new byte[] { 0xFA, 0xF4 }));
+        var e = m.Step(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(StopReason.Halted, m.LastStop);
+        Assert.Equal(ExitReason.Hlt, e.Record.Reason);
+        Assert.True(e.Record.Flags.HasFlag(ExitFlags.Observed));
+        Assert.Equal(1, m.ExitCount); // exactly one KVM_RUN: the one the deadline ended
+    }
 }
