@@ -51,8 +51,12 @@ loaders = [h for h in html if "window.kvmlabPlotly = window.kvmlabPlotly ||" in 
 bad_charts = charts and (len(loaders) != 1 or loaders[0] is not charts[0])
 if bad_charts:
     print(f"{sys.argv[1]}: {len(charts)} chart outputs but {len(loaders)} carry plotly.js (expected the first only)", file=sys.stderr)
+# Sequences must arrive as KvmLab tables, not the stock kernel's index/value tree.
+trees = [h for h in html if "dni-treeview" in h]
+if trees:
+    print(f"{sys.argv[1]}: {len(trees)} outputs rendered as the stock tree view instead of a table (use .ToTable())", file=sys.stderr)
 print(f"{sys.argv[1]}: {len(html)} HTML outputs, {len(charts)} charts, {len(errors)} errors")
-sys.exit(1 if errors or bad_charts else 0)
+sys.exit(1 if errors or bad_charts or trees else 0)
 PY
 done
 exit $status
