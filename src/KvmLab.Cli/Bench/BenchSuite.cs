@@ -65,7 +65,7 @@ internal static class BenchSuite
         progress($"trace export of {settings.TraceRecords:N0} records");
         var exports = TraceExportBenchmark.Run(settings.TraceRecords);
         figures.Add(Figure.AtMost($"trace bytes per exit ({settings.TraceRecords:N0} records)", exports.TraceBytesPerRecord, "B", null, null, 48,
-            $"Trace.AllocatedBytes / records: 48 B records in chunks of 16,384, the last one partly filled"));
+            $"Trace.AllocatedBytes / records: 48 B records in chunks of 16,384, the last one trimmed when the run ends"));
         json["trace_bytes_per_exit"] = exports.TraceBytesPerRecord;
         var exportJson = new JsonObject();
         foreach (var e in exports.Exports)

@@ -32,7 +32,10 @@ public sealed record MachineOptions
     /// <summary>Record every exit in <see cref="Machine.Trace"/> (default on).</summary>
     public bool Tracing { get; init; } = true;
 
-    /// <summary>Trace records to reserve up front so that a run of that many exits allocates nothing.</summary>
+    /// <summary>
+    /// Trace records to reserve up front so that a run of that many exits allocates nothing; the trace keeps the
+    /// reservation. Without one (0, the default) the trace is trimmed to 48 bytes per record when a run ends.
+    /// </summary>
     public int TraceCapacity { get; init; }
 
     /// <summary>Where the guest's COM1 output is echoed as it is written (in addition to <see cref="Machine.SerialOutput"/>).</summary>

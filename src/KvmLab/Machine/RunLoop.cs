@@ -94,6 +94,9 @@ public sealed partial class Machine
             }
         }
         LastStop = stop;
+        // A finished run's trace costs 48 bytes per record, not a partly filled chunk, unless the caller reserved
+        // capacity so that runs allocate nothing (MachineOptions.TraceCapacity): then the reservation stays.
+        if (Options.TraceCapacity == 0) Trace.TrimExcess();
         var status = stop == StopReason.DebugExit ? DebugExit.ExitStatus : (ulong?)null;
         return new RunResult(stop.Value, _exits - exitsBefore, Stopwatch.GetElapsedTime(started), status, _lastRecord.Rip, _stopDetail);
     }

@@ -19,6 +19,7 @@ public sealed class Trace : IReadOnlyList<ExitRecord>
     private readonly List<TraceSource> _sources = new();
     private ExitRecord[][] _chunks = Array.Empty<ExitRecord[]>();
     private int _allocatedChunks;
+    private long _capacity;
     private int _count;
 
     /// <summary>Creates an empty trace.</summary>
@@ -46,7 +47,7 @@ public sealed class Trace : IReadOnlyList<ExitRecord>
     public IReadOnlyList<TraceSource> Sources => _sources;
 
     /// <summary>Bytes of record storage currently allocated (chunks), the trace's memory footprint.</summary>
-    public long AllocatedBytes => (long)_allocatedChunks * ChunkSize * ExitRecord.SizeInBytes;
+    public long AllocatedBytes => _capacity * ExitRecord.SizeInBytes;
 
     /// <summary>Nanoseconds between the first record and the end of the last one's handling.</summary>
     public long DurationNanos
@@ -92,18 +93,42 @@ public sealed class Trace : IReadOnlyList<ExitRecord>
     public void Reserve(int records)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(records);
-        var needChunks = (int)(((long)_count + records + ChunkMask) >> ChunkShift);
-        while (_allocatedChunks < needChunks) AddChunk();
+        var need = (long)_count + records;
+        while (_capacity < need) Grow();
+    }
+
+    /// <summary>
+    /// Shrinks the last, partly filled chunk to the records it holds, so that the trace costs 48 bytes per record
+    /// (a run ends with this). The next <see cref="Add"/> restores a full chunk.
+    /// </summary>
+    public void TrimExcess()
+    {
+        if (_allocatedChunks == 0) return;
+        var last = _allocatedChunks - 1;
+        var used = _count - (last << ChunkShift);
+        var chunk = _chunks[last];
+        if (used >= chunk.Length) return;
+        if (used <= 0)
+        {
+            _chunks[last] = null!;
+            _allocatedChunks--;
+            _capacity -= chunk.Length;
+            return;
+        }
+        var trimmed = new ExitRecord[used];
+        Array.Copy(chunk, trimmed, used);
+        _chunks[last] = trimmed;
+        _capacity -= chunk.Length - used;
     }
 
     /// <summary>Appends one record. Single writer only.</summary>
     public void Add(in ExitRecord record)
     {
         var n = _count;
-        if ((n >> ChunkShift) >= _allocatedChunks)
+        if (n >= _capacity)
         {
             if (n == int.MaxValue) throw new InvalidOperationException("the trace is full (2^31-1 records); clear it or start a new one");
-            AddChunk();
+            Grow();
         }
         _chunks[n >> ChunkShift][n & ChunkMask] = record;
         Volatile.Write(ref _count, n + 1);
@@ -135,9 +160,19 @@ public sealed class Trace : IReadOnlyList<ExitRecord>
     /// <inheritdoc />
     public override string ToString() => $"Trace '{Name}': {Count} records, {ExitCount} exits, {Sources.Count} sources";
 
-    private void AddChunk()
+    private void Grow()
     {
         var table = _chunks;
+        if (_allocatedChunks > 0 && table[_allocatedChunks - 1].Length < ChunkSize)
+        {
+            // A trimmed last chunk: bring it back to full size.
+            var trimmed = table[_allocatedChunks - 1];
+            var full = new ExitRecord[ChunkSize];
+            Array.Copy(trimmed, full, trimmed.Length);
+            table[_allocatedChunks - 1] = full;
+            _capacity += ChunkSize - trimmed.Length;
+            return;
+        }
         if (_allocatedChunks == table.Length)
         {
             var bigger = new ExitRecord[Math.Max(4, table.Length * 2)][];
@@ -147,6 +182,7 @@ public sealed class Trace : IReadOnlyList<ExitRecord>
         table[_allocatedChunks] = new ExitRecord[ChunkSize];
         Volatile.Write(ref _chunks, table);
         _allocatedChunks++;
+        _capacity += ChunkSize;
     }
 
     /// <summary>A by-reference enumeration of a consistent prefix of the trace.</summary>

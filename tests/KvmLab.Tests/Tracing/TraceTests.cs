@@ -163,4 +163,20 @@ public class TraceTests
         var e = Assert.Throws<ArgumentException>(() => TraceExport.FormatFor("trace.txt"));
         Assert.Contains(".perfetto.json", e.Message);
     }
+
+    [Fact]
+    public void Trimmed_trace_costs_48_bytes_per_record_and_grows_again()
+    {
+        var t = Sample(40_000);
+        Assert.True(t.AllocatedBytes > 48L * t.Count);
+        t.TrimExcess();
+        Assert.Equal(48L * t.Count, t.AllocatedBytes);
+        Assert.Equal(ExitReason.Hlt, t[40_000].Reason);
+        var r = new ExitRecord(7, ExitReason.Io, TraceAccess.PioWrite, 0x3f8, 1, 0x42, 0x1000, ExitFlags.None, ExitRecord.None, ExitRecord.None, 1, 1);
+        for (var i = 0; i < 20_000; i++) t.Add(r);
+        Assert.Equal(60_001, t.Count);
+        Assert.Equal(ExitReason.Hlt, t[40_000].Reason);
+        Assert.Equal(0x42UL, t[60_000].Value);
+        Assert.Equal(0L, t[39_999].TimestampNanos - 39_999 * 100L);
+    }
 }
