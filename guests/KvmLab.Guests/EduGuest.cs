@@ -58,15 +58,7 @@ public static class EduGuest
         g.MmioRead(EduRegisters.Bar0 + EduRegisters.Status, 4);
         a.test(al, (byte)EduRegisters.StatusBusy);
         a.jnz(poll);
-        g.MmioRead(EduRegisters.Bar0 + EduRegisters.Factorial, 4);
-        a.mov(ecx, eax);
-        g.Print("edu: ");
-        a.mov(eax, ebx);
-        g.PrintDecimal();
-        g.Print("! = ");
-        a.mov(eax, ecx);
-        g.PrintDecimal();
-        g.PrintLine("");
+        EduRegisters.ReadAndPrintFactorial(g, "edu: ");
         a.inc(ebx);
         a.cmp(ebx, 12);
         a.jbe(next);

@@ -144,15 +144,7 @@ public static class EduIrqGuest
         a.hlt();
         a.jmp(sleep);
         a.Label(ref woken);
-        g.MmioRead(EduRegisters.Bar0 + EduRegisters.Factorial, 4);
-        a.mov(ecx, eax);
-        g.Print("edu-irq: ");
-        a.mov(eax, ebx);
-        g.PrintDecimal();
-        g.Print("! = ");
-        a.mov(eax, ecx);
-        g.PrintDecimal();
-        g.PrintLine("");
+        EduRegisters.ReadAndPrintFactorial(g, "edu-irq: ");
         a.inc(ebx);
         a.cmp(ebx, Count);
         a.jbe(next);

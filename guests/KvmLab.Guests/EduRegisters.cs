@@ -70,6 +70,24 @@ public static class EduRegisters
     /// Emits: find edu on bus 0, program BAR0 to <see cref="Bar0"/>, enable memory decoding and bus mastering,
     /// print where it was found. Leaves edu's <see cref="GuestAssembler.ConfigAddress"/> in EBP.
     /// </summary>
+    /// <summary>
+    /// Emits: read n! from <see cref="Factorial"/> and print "<paramref name="prefix"/>n! = value" with n taken from
+    /// EBX. Clobbers EAX and ECX.
+    /// </summary>
+    internal static void ReadAndPrintFactorial(GuestAssembler g, string prefix)
+    {
+        var a = g.Asm;
+        g.MmioRead(Bar0 + Factorial, 4);
+        a.mov(ecx, eax);
+        g.Print(prefix);
+        a.mov(eax, ebx);
+        g.PrintDecimal();
+        g.Print("! = ");
+        a.mov(eax, ecx);
+        g.PrintDecimal();
+        g.PrintLine("");
+    }
+
     internal static void FindAndEnable(GuestAssembler g, string prefix, Label notFound)
     {
         g.FindPciDevice(PciAccessMethod.Conf1, VendorId, DeviceId, notFound);
