@@ -8,14 +8,16 @@ internal static class ChartHtml
 {
     private static int _nextId;
 
-    public static string Page(TraceChart chart)
+    /// <summary>A standalone page holding <paramref name="charts"/>; plotly.js is inlined once, by the first.</summary>
+    public static string Page(string title, IReadOnlyList<TraceChart> charts)
     {
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>")
-          .Append(WebUtility.HtmlEncode(chart.Title))
-          .Append("</title>\n</head>\n<body>\n")
-          .Append(Fragment(chart, includePlotlyJs: true))
-          .Append("\n</body>\n</html>\n");
+          .Append(WebUtility.HtmlEncode(title))
+          .Append("</title>\n</head>\n<body>\n");
+        for (var i = 0; i < charts.Count; i++)
+            sb.Append(Fragment(charts[i], includePlotlyJs: i == 0)).Append('\n');
+        sb.Append("</body>\n</html>\n");
         return sb.ToString();
     }
 

@@ -78,7 +78,17 @@ public sealed class TraceChart
     public string ToPlotlyJson() => PlotlyFigure.ToJson(this);
 
     /// <summary>A standalone HTML page with plotly.js inlined: opens offline in any current browser.</summary>
-    public string ToHtml() => ChartHtml.Page(this);
+    public string ToHtml() => ChartHtml.Page(Title, [this]);
+
+    /// <summary>
+    /// One standalone offline page holding several charts under <paramref name="title"/>; plotly.js is inlined once.
+    /// </summary>
+    public static string HtmlPage(string title, IReadOnlyList<TraceChart> charts)
+    {
+        ArgumentNullException.ThrowIfNull(title);
+        ArgumentNullException.ThrowIfNull(charts);
+        return ChartHtml.Page(title, charts);
+    }
 
     /// <summary>
     /// An HTML fragment (a div and a script) for embedding in a page or notebook output. With

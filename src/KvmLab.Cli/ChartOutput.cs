@@ -1,5 +1,3 @@
-using System.Net;
-using System.Text;
 using KvmLab.Charts;
 using KvmLab.Tracing;
 
@@ -82,16 +80,6 @@ internal static class ChartOutput
         return written;
     }
 
-    private static string Page(Trace trace, IReadOnlyList<TraceChart> charts)
-    {
-        if (charts.Count == 1) return charts[0].ToHtml();
-        var sb = new StringBuilder();
-        sb.Append("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>")
-          .Append(WebUtility.HtmlEncode($"kvmlab: {trace.Name}"))
-          .Append("</title>\n</head>\n<body>\n");
-        for (var i = 0; i < charts.Count; i++)
-            sb.Append(charts[i].ToHtmlFragment(includePlotlyJs: i == 0)).Append('\n');
-        sb.Append("</body>\n</html>\n");
-        return sb.ToString();
-    }
+    private static string Page(Trace trace, IReadOnlyList<TraceChart> charts) =>
+        charts.Count == 1 ? charts[0].ToHtml() : TraceChart.HtmlPage($"kvmlab: {trace.Name}", charts);
 }

@@ -35,6 +35,20 @@ public class ChartExportTests : IDisposable
     }
 
     [Fact]
+    public void PageOfSeveralChartsInlinesPlotlyJsOnceAndDrawsEach()
+    {
+        var trace = SampleTraces.BusScanAndEdu(400);
+        var charts = new[] { TraceCharts.ExitReasons(trace), TraceCharts.AccessesPerDevice(trace) };
+
+        var html = TraceChart.HtmlPage("kvmlab: <scan>", charts);
+
+        Assert.StartsWith("<!DOCTYPE html>", html);
+        Assert.Contains("<title>kvmlab: &lt;scan&gt;</title>", html);
+        Assert.Single(Regex.Matches(html, "DecompressionStream"));
+        Assert.Equal(2, Regex.Matches(html, "class=\"kvmlab-chart\"").Count);
+    }
+
+    [Fact]
     public void FragmentWithoutLibraryWaitsForAnEarlierLoader()
     {
         var chart = Sample();
