@@ -1,5 +1,4 @@
 using KvmLab.Guests;
-using KvmLab.Loading;
 using KvmLab.Qemu;
 
 namespace KvmLab.Cli;
@@ -40,7 +39,7 @@ internal sealed class CompareCommand : ICommand
         if (a.Positionals.Count != 1) throw new UsageException("expected one guest name");
         var guest = GuestLibrary.Find(a.Positionals[0])
             ?? throw new UsageException($"no guest '{a.Positionals[0]}'; guests: {string.Join(", ", GuestLibrary.All.Select(g => g.Name))}");
-        var mode = a.Get("mode") is { } m ? ParseMode(m) : guest.DefaultMode;
+        var mode = GuestSource.ParseMode(a.Get("mode")) ?? guest.DefaultMode;
         if (!guest.Modes.Contains(mode))
             throw new UsageException($"guest '{guest.Name}' runs in {string.Join(", ", guest.Modes).ToLowerInvariant()}, not {mode.ToString().ToLowerInvariant()}");
         var accel = a.Get("accel") switch
@@ -91,12 +90,4 @@ internal sealed class CompareCommand : ICommand
     }
 
     private static string Hex(int? value) => value is { } v ? $"0x{v:x2}" : "none";
-
-    private static CpuMode ParseMode(string text) => text.ToLowerInvariant() switch
-    {
-        "real" => CpuMode.Real,
-        "protected" => CpuMode.Protected,
-        "long" => CpuMode.Long,
-        _ => throw new UsageException($"--mode expects real, protected or long, got '{text}'"),
-    };
 }
