@@ -52,7 +52,7 @@ public sealed class GuestAssembler
     public GuestAssembler(CpuMode mode, ulong? loadAddress = null)
     {
         Mode = mode;
-        Bitness = mode switch { CpuMode.Real => 16, CpuMode.Protected => 32, CpuMode.Long => 64, _ => throw new ArgumentOutOfRangeException(nameof(mode)) };
+        Bitness = mode.Bitness();
         LoadAddress = loadAddress ?? (mode == CpuMode.Real ? PcLayout.DefaultRealModeLoadAddress : PcLayout.DefaultFlatLoadAddress);
         if (LoadAddress < PcLayout.LoaderAreaEnd)
             throw new ArgumentOutOfRangeException(nameof(loadAddress), $"0x{LoadAddress:X} is inside the loader area 0x{PcLayout.LoaderAreaBase:X}..0x{PcLayout.LoaderAreaEnd:X}.");

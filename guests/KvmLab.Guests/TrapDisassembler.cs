@@ -29,7 +29,7 @@ public static class TrapDisassembler
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var result = new List<DisassembledInstruction>();
         var bytes = code.ToArray();
-        var decoder = Decoder.Create(Bitness(mode), new ByteArrayCodeReader(bytes), ip);
+        var decoder = Decoder.Create(mode.Bitness(), new ByteArrayCodeReader(bytes), ip);
         var formatter = Formatter();
         while (result.Count < count && decoder.IP < ip + (ulong)bytes.Length)
         {
@@ -88,7 +88,7 @@ public static class TrapDisassembler
 
     private static Instruction? Decode(byte[] bytes, int start, ulong codeIp, CpuMode mode)
     {
-        var decoder = Decoder.Create(Bitness(mode), new ByteArrayCodeReader(bytes, start, bytes.Length - start), codeIp + (ulong)start);
+        var decoder = Decoder.Create(mode.Bitness(), new ByteArrayCodeReader(bytes, start, bytes.Length - start), codeIp + (ulong)start);
         decoder.Decode(out var instruction);
         return instruction.IsInvalid ? null : instruction;
     }
@@ -155,12 +155,4 @@ public static class TrapDisassembler
         formatter.Options.HexSuffix = "";
         return formatter;
     }
-
-    private static int Bitness(CpuMode mode) => mode switch
-    {
-        CpuMode.Real => 16,
-        CpuMode.Protected => 32,
-        CpuMode.Long => 64,
-        _ => throw new ArgumentOutOfRangeException(nameof(mode)),
-    };
 }
