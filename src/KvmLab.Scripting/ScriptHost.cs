@@ -36,14 +36,21 @@ public static class ScriptHost
     }
 
     /// <summary>Script options with KvmLab's references and imports, debug info on (for line numbers).</summary>
-    public static ScriptOptions Options(string path) => ScriptOptions.Default
-        .WithFilePath(path)
-        .WithFileEncoding(System.Text.Encoding.UTF8)
-        .WithEmitDebugInformation(true)
-        .WithReferences(References())
-        .AddImports(Imports.Where(ns => NamespaceExists(ns)))
-        .WithSourceResolver(new SourceFileResolver(ImmutableArray<string>.Empty, Path.GetDirectoryName(path)))
-        .WithMetadataResolver(ScriptMetadataResolver.Default.WithBaseDirectory(Path.GetDirectoryName(path)));
+    public static ScriptOptions Options(string path)
+    {
+        var references = References().ToList();
+        // A KvmLab namespace is imported only when a referenced assembly declares it (a missing assembly would
+        // otherwise turn every script into a CS0246); the exported types are read once, not once per namespace.
+        var declared = references.SelectMany(ExportedTypes).Select(t => t.Namespace).ToHashSet(StringComparer.Ordinal);
+        return ScriptOptions.Default
+            .WithFilePath(path)
+            .WithFileEncoding(System.Text.Encoding.UTF8)
+            .WithEmitDebugInformation(true)
+            .WithReferences(references)
+            .AddImports(Imports.Where(ns => !ns.StartsWith("KvmLab", StringComparison.Ordinal) || declared.Contains(ns)))
+            .WithSourceResolver(new SourceFileResolver(ImmutableArray<string>.Empty, Path.GetDirectoryName(path)))
+            .WithMetadataResolver(ScriptMetadataResolver.Default.WithBaseDirectory(Path.GetDirectoryName(path)));
+    }
 
     /// <summary>Compiles and runs the script at <paramref name="path"/>.</summary>
     public static async Task<ScriptResult> RunFileAsync(string path, IReadOnlyList<string> args, TextWriter output, CancellationToken cancel = default)
@@ -98,11 +105,7 @@ public static class ScriptHost
         return 0;
     }
 
-    private static bool NamespaceExists(string ns) =>
-        !ns.StartsWith("KvmLab", StringComparison.Ordinal)
-        || References().Any(a => SafeTypes(a).Any(t => t.Namespace == ns));
-
-    private static IEnumerable<Type> SafeTypes(Assembly a)
+    private static IEnumerable<Type> ExportedTypes(Assembly a)
     {
         try { return a.GetExportedTypes(); }
         catch (ReflectionTypeLoadException) { return Array.Empty<Type>(); }
