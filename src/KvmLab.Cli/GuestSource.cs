@@ -33,7 +33,7 @@ internal static class GuestSource
         if (!File.Exists(target))
         {
             throw new UsageException(
-                $"'{target}' is neither a built-in guest nor an existing file. Guests: {string.Join(", ", GuestLibrary.All.Select(g => g.Name))}");
+                $"'{target}' is neither a built-in guest nor an existing file. Guests: {GuestNames}");
         }
         var m = mode ?? CpuMode.Real;
         var load = args.GetNumber("load-address", DefaultLoadAddress(m));
@@ -41,6 +41,13 @@ internal static class GuestSource
         if (bytes.Length == 0) throw new UsageException($"'{target}' is empty");
         return new GuestImage(Path.GetFileName(target), bytes, load, load, m);
     }
+
+    /// <summary>The library guest called <paramref name="name"/>.</summary>
+    /// <exception cref="UsageException">No such guest; the message lists them.</exception>
+    public static Guest Named(string name) =>
+        GuestLibrary.Find(name) ?? throw new UsageException($"no guest '{name}'; guests: {GuestNames}");
+
+    private static string GuestNames => string.Join(", ", GuestLibrary.All.Select(g => g.Name));
 
     /// <summary>Where a flat image goes when no address is given (see <see cref="PcLayout"/>).</summary>
     public static ulong DefaultLoadAddress(CpuMode mode) =>

@@ -37,8 +37,7 @@ internal sealed class CompareCommand : ICommand
     {
         var a = Arguments.Parse(args, ["diff"], ["mode", "accel", "json", "timeout"]);
         if (a.Positionals.Count != 1) throw new UsageException("expected one guest name");
-        var guest = GuestLibrary.Find(a.Positionals[0])
-            ?? throw new UsageException($"no guest '{a.Positionals[0]}'; guests: {string.Join(", ", GuestLibrary.All.Select(g => g.Name))}");
+        var guest = GuestSource.Named(a.Positionals[0]);
         var mode = GuestSource.ParseMode(a.Get("mode")) ?? guest.DefaultMode;
         if (!guest.Modes.Contains(mode))
             throw new UsageException($"guest '{guest.Name}' runs in {string.Join(", ", guest.Modes).ToLowerInvariant()}, not {mode.ToString().ToLowerInvariant()}");

@@ -39,8 +39,8 @@ internal sealed class GuestsCommand : ICommand
         if (p.Count == 0) return List(a);
         return p[0] switch
         {
-            "show" when p.Count == 2 => Show(Get(p[1]), a),
-            "export" when p.Count == 3 => Export(Get(p[1]), p[2], a),
+            "show" when p.Count == 2 => Show(GuestSource.Named(p[1]), a),
+            "export" when p.Count == 3 => Export(GuestSource.Named(p[1]), p[2], a),
             "show" => throw new UsageException("usage: kvmlab guests show NAME"),
             "export" => throw new UsageException("usage: kvmlab guests export NAME FILE [--qemu-bios]"),
             _ => throw new UsageException($"unknown sub-command '{p[0]}'; use show or export"),
@@ -123,9 +123,6 @@ internal sealed class GuestsCommand : ICommand
         }
         return 0;
     }
-
-    private static Guest Get(string name) =>
-        GuestLibrary.Find(name) ?? throw new UsageException($"no guest '{name}'; guests: {string.Join(", ", GuestLibrary.All.Select(g => g.Name))}");
 
     private static GuestImage Build(Guest guest, Arguments a)
     {
