@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using KvmLab.Guests;
 using KvmLab.Kvm;
+using KvmLab.Qemu;
 using Spectre.Console;
 using KvmHost = KvmLab.Kvm.Kvm;
 
@@ -182,7 +183,7 @@ internal sealed class DoctorCommand : ICommand
 
     private void CheckQemu()
     {
-        var qemu = Which("qemu-system-x86_64");
+        var qemu = QemuRunner.TryFindQemu();
         if (qemu is null)
         {
             Warn("qemu-system-x86_64 not found: the QEMU comparison (kvmlab compare, QEMU tests) is unavailable",
