@@ -290,9 +290,8 @@ public sealed class AddressSpace
             return;
         }
 
-        ulong last = regionBase + region.LastOffset < regionBase ? ulong.MaxValue : regionBase + region.LastOffset;
         ulong start = Math.Max(regionBase, clipStart);
-        last = Math.Min(last, clipLast);
+        ulong last = Math.Min(LastAddress(region, regionBase), clipLast);
         if (start > last)
         {
             return;
@@ -344,11 +343,14 @@ public sealed class AddressSpace
         }
     }
 
+    // A region reaching past the top of the 64-bit space ends at its top.
+    private static ulong LastAddress(MemoryRegion region, ulong regionBase) =>
+        regionBase + region.LastOffset < regionBase ? ulong.MaxValue : regionBase + region.LastOffset;
+
     private static void DescribeRegion(StringBuilder sb, MemoryRegion region, ulong regionBase, int depth)
     {
-        ulong last = regionBase + region.LastOffset < regionBase ? ulong.MaxValue : regionBase + region.LastOffset;
         sb.Append(' ', depth * 2)
-          .Append($"{regionBase:x16}-{last:x16} (prio {region.Priority}, {(region.Ops is null ? "container" : "i/o")}): ")
+          .Append($"{regionBase:x16}-{LastAddress(region, regionBase):x16} (prio {region.Priority}, {(region.Ops is null ? "container" : "i/o")}): ")
           .Append(region.Name);
         if (!region.Enabled)
         {
