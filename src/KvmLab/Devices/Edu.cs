@@ -75,6 +75,10 @@ public sealed class Edu : PciDevice
     public const ulong MmioSize = 1UL << 20;
 
     private readonly DeviceClock _clock;
+
+    // Built once: a method group passed to Schedule would allocate a delegate on every guest write that starts work.
+    private readonly Action _completeFactorial;
+    private readonly Action _runDma;
     private readonly byte[] _buffer = new byte[DmaBufferSize];
     private uint _liveness;
     private uint _factorial;
@@ -90,6 +94,8 @@ public sealed class Edu : PciDevice
         : base("edu", 0x1234, 0x11e8, revision: 0x10, classCode: 0x00ff, interruptPin: 1)
     {
         _clock = clock ?? throw new ArgumentNullException(nameof(clock));
+        _completeFactorial = CompleteFactorial;
+        _runDma = RunDma;
         FactorialDelay = factorialDelay ?? TimeSpan.FromMicroseconds(5);
         DmaDelay = dmaDelay ?? TimeSpan.FromMicroseconds(10);
         Mmio = MemoryRegion.CreateIo("edu-mmio", MmioSize, new MmioOps(this), "edu", Registers);
@@ -164,7 +170,7 @@ public sealed class Edu : PciDevice
                 {
                     _factorial = (uint)value;
                     _status |= StatusComputing;
-                    _clock.Schedule(FactorialDelay, CompleteFactorial);
+                    _clock.Schedule(FactorialDelay, _completeFactorial);
                 }
 
                 break;
@@ -190,7 +196,7 @@ public sealed class Edu : PciDevice
                 if ((value & DmaRun) != 0 && (_dmaCommand & DmaRun) == 0)
                 {
                     _dmaCommand = value;
-                    _clock.Schedule(DmaDelay, RunDma);
+                    _clock.Schedule(DmaDelay, _runDma);
                 }
 
                 break;

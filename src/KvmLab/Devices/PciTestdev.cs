@@ -46,7 +46,9 @@ public sealed class PciTestdev : PciDevice
     /// <summary>Size of the MMIO BAR's half where the header lives.</summary>
     public const int MemHalf = 2048;
 
-    private static readonly string[] TestNames = ["no-eventfd", "wildcard-eventfd", "datamatch-eventfd"];
+    // Indexed like CurrentTest: the three tests of BAR0, then the three of BAR1.
+    private static readonly string[] TestNames =
+        ["mmio-no-eventfd", "mmio-wildcard-eventfd", "mmio-datamatch-eventfd", "portio-no-eventfd", "portio-wildcard-eventfd", "portio-datamatch-eventfd"];
     private readonly byte[][] _headers = new byte[6][];
     private int _current = -1;
 
@@ -60,13 +62,13 @@ public sealed class PciTestdev : PciDevice
         RegisterBar(1, PciBarKind.Io, PortIo);
         for (int i = 0; i < 6; i++)
         {
-            string name = (i < 3 ? "mmio-" : "portio-") + TestNames[i % 3];
-            byte[] header = new byte[16 + name.Length + 1];
-            header[0] = (byte)i;
-            header[1] = 1;
-            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(4), (uint)((i < 3 ? MemHalf : IoHalf) + i));
-            header[8] = i % 3 == 1 ? NoMatch : DataMatch;
-            Encoding.ASCII.GetBytes(name).CopyTo(header, 16);
+            string name = TestNames[i];
+            byte[] header = new byte[(int)RegName + name.Length + 1];
+            header[RegTest] = (byte)i;
+            header[RegWidth] = 1;
+            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan((int)RegOffset), (uint)((i < 3 ? MemHalf : IoHalf) + i));
+            header[RegData] = i % 3 == 1 ? NoMatch : DataMatch;
+            Encoding.ASCII.GetBytes(name).CopyTo(header, (int)RegName);
             _headers[i] = header;
         }
     }
@@ -81,7 +83,7 @@ public sealed class PciTestdev : PciDevice
     public int CurrentTest => _current;
 
     /// <summary>Name of the running test, or null.</summary>
-    public string? CurrentTestName => _current < 0 ? null : (_current < 3 ? "mmio-" : "portio-") + TestNames[_current % 3];
+    public string? CurrentTestName => _current < 0 ? null : TestNames[_current];
 
     /// <summary>Writes counted by the running test.</summary>
     public uint Count => _current < 0 ? 0 : BinaryPrimitives.ReadUInt32LittleEndian(_headers[_current].AsSpan((int)RegCount));
@@ -108,7 +110,7 @@ public sealed class PciTestdev : PciDevice
 
             byte[] h = _headers[_current];
             bool match = _current % 3 == 2;
-            return new IoEventFdRequest(isPortIo ? "io" : "memory", bar + BinaryPrimitives.ReadUInt32LittleEndian(h.AsSpan(4)), 1, match, h[8]);
+            return new IoEventFdRequest(isPortIo ? "io" : "memory", bar + TestOffset(h), 1, match, h[RegData]);
         }
     }
 
@@ -149,7 +151,7 @@ public sealed class PciTestdev : PciDevice
 
         byte[] h = _headers[_current];
         bool match = _current % 3 != 1;
-        if (offset != BinaryPrimitives.ReadUInt32LittleEndian(h.AsSpan(4)) || (match && (size != 1 || value != h[8])))
+        if (offset != TestOffset(h) || (match && (size != 1 || value != h[RegData])))
         {
             return;
         }
@@ -157,6 +159,8 @@ public sealed class PciTestdev : PciDevice
         Span<byte> count = h.AsSpan((int)RegCount, 4);
         BinaryPrimitives.WriteUInt32LittleEndian(count, BinaryPrimitives.ReadUInt32LittleEndian(count) + 1);
     }
+
+    private static uint TestOffset(byte[] header) => BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan((int)RegOffset));
 
     private sealed class Ops(PciTestdev device, bool isPortIo) : IMemoryRegionOps
     {

@@ -145,7 +145,8 @@ public sealed class AddressSpace
             ulong offset = a;
             if (index < 0)
             {
-                ulong gapLast = GapLast(ranges, a);
+                int next = ~index;
+                ulong gapLast = next < ranges.Length ? ranges[next].Start - 1 : ulong.MaxValue;
                 length = (int)Math.Min((ulong)remaining, gapLast - a + 1 == 0 ? ulong.MaxValue : gapLast - a + 1);
                 piece = 0;
                 pieceStatus = AccessStatus.Unassigned;
@@ -166,8 +167,16 @@ public sealed class AddressSpace
                 }
                 else
                 {
-                    ulong pieceWrite = (writeValue >> (pos * 8)) & Mask(length);
-                    piece = isWrite ? Write(ops, offset, length, pieceWrite) : Read(ops, offset, length);
+                    piece = 0;
+                    if (isWrite)
+                    {
+                        Write(ops, offset, length, (writeValue >> (pos * 8)) & Mask(length));
+                    }
+                    else
+                    {
+                        piece = Read(ops, offset, length);
+                    }
+
                     pieceStatus = region.IsUnassignedHandler ? AccessStatus.Unassigned : AccessStatus.Ok;
                 }
 
@@ -235,7 +244,7 @@ public sealed class AddressSpace
         return value;
     }
 
-    private static ulong Write(IMemoryRegionOps ops, ulong offset, int length, ulong value)
+    private static void Write(IMemoryRegionOps ops, ulong offset, int length, ulong value)
     {
         AccessSizes impl = ops.Impl;
         int step = Math.Max(Math.Min(length, impl.Max), impl.Min);
@@ -244,12 +253,11 @@ public sealed class AddressSpace
         {
             ops.Write(offset + (ulong)i, step, (value >> (i * 8)) & mask);
         }
-
-        return 0;
     }
 
     private static ulong Mask(int bytes) => bytes >= 8 ? ulong.MaxValue : (1UL << (bytes * 8)) - 1;
 
+    // Index of the range holding the address, or (as Array.BinarySearch) the complement of the first range above it.
     private static int IndexOf(FlatRange[] ranges, ulong address)
     {
         int lo = 0, hi = ranges.Length - 1;
@@ -270,21 +278,7 @@ public sealed class AddressSpace
             }
         }
 
-        return -1;
-    }
-
-    // Last address of the hole that contains an unclaimed address.
-    private static ulong GapLast(FlatRange[] ranges, ulong address)
-    {
-        foreach (FlatRange r in ranges)
-        {
-            if (r.Start > address)
-            {
-                return r.Start - 1;
-            }
-        }
-
-        return ulong.MaxValue;
+        return ~lo;
     }
 
     // QEMU's render_memory_region: subregions first in visibility order, each filling only what is still uncovered;
@@ -296,9 +290,8 @@ public sealed class AddressSpace
             return;
         }
 
-        ulong last = regionBase + region.LastOffset < regionBase ? ulong.MaxValue : regionBase + region.LastOffset;
         ulong start = Math.Max(regionBase, clipStart);
-        last = Math.Min(last, clipLast);
+        ulong last = Math.Min(LastAddress(region, regionBase), clipLast);
         if (start > last)
         {
             return;
@@ -350,11 +343,14 @@ public sealed class AddressSpace
         }
     }
 
+    // A region reaching past the top of the 64-bit space ends at its top.
+    private static ulong LastAddress(MemoryRegion region, ulong regionBase) =>
+        regionBase + region.LastOffset < regionBase ? ulong.MaxValue : regionBase + region.LastOffset;
+
     private static void DescribeRegion(StringBuilder sb, MemoryRegion region, ulong regionBase, int depth)
     {
-        ulong last = regionBase + region.LastOffset < regionBase ? ulong.MaxValue : regionBase + region.LastOffset;
         sb.Append(' ', depth * 2)
-          .Append($"{regionBase:x16}-{last:x16} (prio {region.Priority}, {(region.Ops is null ? "container" : "i/o")}): ")
+          .Append($"{regionBase:x16}-{LastAddress(region, regionBase):x16} (prio {region.Priority}, {(region.Ops is null ? "container" : "i/o")}): ")
           .Append(region.Name);
         if (!region.Enabled)
         {

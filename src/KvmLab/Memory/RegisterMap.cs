@@ -24,7 +24,7 @@ public sealed class RegisterMap
             {
                 Register a = _registers[i - 1], b = _registers[i];
                 throw new ArgumentException(
-                    $"Registers {a.Name} 0x{a.Offset:x}..+0x{a.Size:x} and {b.Name} 0x{b.Offset:x}..+0x{b.Size:x} overlap.",
+                    $"Registers {a.Name} {MemoryRegion.FormatRange(a.Offset, (ulong)a.Size)} and {b.Name} {MemoryRegion.FormatRange(b.Offset, (ulong)b.Size)} overlap.",
                     nameof(registers));
             }
         }
@@ -47,17 +47,18 @@ public sealed class RegisterMap
         {
             int mid = (lo + hi) >>> 1;
             Register r = _registers[mid];
+            if (r.Contains(offset))
+            {
+                return mid;
+            }
+
             if (offset < r.Offset)
             {
                 hi = mid - 1;
             }
-            else if (offset - r.Offset >= (ulong)r.Size)
-            {
-                lo = mid + 1;
-            }
             else
             {
-                return mid;
+                lo = mid + 1;
             }
         }
 

@@ -1,3 +1,5 @@
+using KvmLab.Memory;
+
 namespace KvmLab.Pci;
 
 /// <summary>
@@ -18,7 +20,7 @@ public sealed record BarMappingChange(
     /// <inheritdoc />
     public override string ToString()
     {
-        static string At(ulong? a, ulong size) => a is { } v ? $"0x{v:x}..+0x{size:x}" : "unmapped";
+        static string At(ulong? a, ulong size) => a is { } v ? MemoryRegion.FormatRange(v, size) : "unmapped";
         return $"{Address} {Device} BAR{Bar} {Region} ({Space}): {At(OldAddress, Size)} -> {At(NewAddress, Size)}";
     }
 }

@@ -9,6 +9,10 @@ public readonly record struct PciAddress(int Bus, int Device, int Function)
     /// <summary>The device/function byte (slot &lt;&lt; 3 | function).</summary>
     public int DevFn => (Device << 3) | Function;
 
+    /// <summary>The function a CONFIG_ADDRESS value (port 0xCF8) selects: bus 23:16, device 15:11, function 10:8.</summary>
+    public static PciAddress FromConfigAddress(uint configAddress) =>
+        new((int)(configAddress >> 16) & 0xFF, (int)(configAddress >> 11) & 0x1F, (int)(configAddress >> 8) & 0x7);
+
     /// <inheritdoc />
     public override string ToString() => $"{Bus:x2}:{Device:x2}.{Function:x}";
 }

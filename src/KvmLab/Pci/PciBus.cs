@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using KvmLab.Devices;
 using KvmLab.Memory;
 
@@ -146,18 +147,19 @@ public sealed class PciBus
     // (zero, wrapping, or a 32-bit BAR reaching 0xffffffff: the all-ones pattern written while sizing).
     private static ulong? DecodedAddress(PciDevice device, PciBar bar, AddressSpace space)
     {
-        ReadOnlySpan<byte> config = device.Config;
-        ulong size = bar.Size;
-        ulong raw = BitConverter.ToUInt32(config[bar.ConfigOffset..]);
-        if (bar.Kind == PciBarKind.Memory64)
-        {
-            raw |= (ulong)BitConverter.ToUInt32(config[(bar.ConfigOffset + 4)..]) << 32;
-        }
-
         ushort decodeBit = bar.Kind == PciBarKind.Io ? PciConfig.CommandIo : PciConfig.CommandMemory;
         if ((device.Command & decodeBit) == 0)
         {
             return null;
+        }
+
+        // Configuration space is little-endian whatever the host is.
+        ReadOnlySpan<byte> config = device.Config;
+        ulong size = bar.Size;
+        ulong raw = BinaryPrimitives.ReadUInt32LittleEndian(config[bar.ConfigOffset..]);
+        if (bar.Kind == PciBarKind.Memory64)
+        {
+            raw |= (ulong)BinaryPrimitives.ReadUInt32LittleEndian(config[(bar.ConfigOffset + 4)..]) << 32;
         }
 
         ulong address = raw & ~(size - 1);

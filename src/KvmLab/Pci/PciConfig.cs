@@ -6,9 +6,6 @@ public static class PciConfig
     /// <summary>Size of conventional configuration space.</summary>
     public const int Size = 256;
 
-    /// <summary>Size of a function's PCIe extended configuration space window in ECAM.</summary>
-    public const int ExtendedSize = 4096;
-
     /// <summary>0x00 vendor ID (16 bits, read-only).</summary>
     public const int VendorId = 0x00;
 

@@ -114,7 +114,8 @@ public sealed class PciHost
 
             // QEMU ORs the port's byte lane into the register number without clearing CONFIG_ADDRESS bits 1:0.
             uint register = (address | (uint)offset) & 0xFF;
-            return host.ReadConfig((int)(address >> 16) & 0xFF, (int)(address >> 8) & 0xFF, (int)register, size);
+            PciAddress function = PciAddress.FromConfigAddress(address);
+            return host.ReadConfig(function.Bus, function.DevFn, (int)register, size);
         }
 
         public void Write(ulong offset, int size, ulong value)
@@ -126,7 +127,8 @@ public sealed class PciHost
             }
 
             uint register = (address | (uint)offset) & 0xFF;
-            host.WriteConfig((int)(address >> 16) & 0xFF, (int)(address >> 8) & 0xFF, (int)register, size, (uint)value);
+            PciAddress function = PciAddress.FromConfigAddress(address);
+            host.WriteConfig(function.Bus, function.DevFn, (int)register, size, (uint)value);
         }
     }
 

@@ -30,12 +30,6 @@ public static class KnownDifferences
     /// <summary>The guest's own follow-up of an extra function when the function is not known: the lines it prints about it.</summary>
     public const string PiixReport = "the guest reporting what it found at QEMU's PIIX3 functions";
 
-    /// <summary>Why the same poll reads a register a different number of times on both sides.</summary>
-    public const string PollCount =
-        "busy-bit and status polls end when the device finishes, which depends on timing (KvmLab's edu delays are " +
-        "MachineOptions.EduFactorialDelay and EduDmaDelay; QEMU's edu computes in a thread and times DMA with a 100 ms " +
-        "virtual-clock timer), so only the value that ends a poll is compared";
-
     /// <summary>Who assigns BARs when a flat image is the firmware.</summary>
     public const string BarAssignment =
         "with a flat image as the BIOS no firmware assigns BARs on either side: they read 0 until the guest writes one, " +

@@ -1,5 +1,6 @@
 using System.Globalization;
 using KvmLab.Kvm;
+using KvmLab.Pci;
 using KvmLab.Tracing;
 
 namespace KvmLab.Qemu;
@@ -85,13 +86,13 @@ public static class TraceAligner
         var start = 0;
         while (start < rows.Length)
         {
-            if (!IsDivergent(rows[start].Status))
+            if (!TraceAlignment.IsDivergence(rows[start].Status))
             {
                 start++;
                 continue;
             }
             var end = start;
-            while (end < rows.Length && IsDivergent(rows[end].Status)) end++;
+            while (end < rows.Length && TraceAlignment.IsDivergence(rows[end].Status)) end++;
             var steps = Enumerable.Range(start, end - start).SelectMany(n => StepsOf(script[n], a, b)).ToList();
             if (steps.Any(IsPiixConfig) && steps.All(s => IsPiixConfig(s) || s.Region == "serial"))
             {
@@ -115,18 +116,15 @@ public static class TraceAligner
         }
     }
 
-    private static bool IsDivergent(AlignmentStatus status) =>
-        status is AlignmentStatus.ValueMismatch or AlignmentStatus.OnlyKvmLab or AlignmentStatus.OnlyQemu;
-
     private static IEnumerable<Step> StepsOf((Op Op, int I, int J) entry, List<Step> a, List<Step> b)
     {
         if (entry.I >= 0) yield return a[entry.I];
         if (entry.J >= 0) yield return b[entry.J];
     }
 
-    private static string Bdf(uint ca) => string.Create(CultureInfo.InvariantCulture, $"{(ca >> 16) & 0xFF:x2}:{(ca >> 11) & 0x1F:x2}.{(ca >> 8) & 7}");
+    private static string Bdf(uint ca) => PciAddress.FromConfigAddress(ca).ToString();
 
-    private static string PiixFunctionName(uint configAddress) => ((configAddress >> 8) & 7) switch
+    private static string PiixFunctionName(uint configAddress) => PciAddress.FromConfigAddress(configAddress).Function switch
     {
         0 => "QEMU's PIIX3 ISA bridge (8086:7000)",
         1 => "QEMU's PIIX3 IDE controller (8086:7010)",
@@ -135,7 +133,7 @@ public static class TraceAligner
     };
 
     private static bool IsPiixConfig(Step s) =>
-        s.Region is "pci-conf-idx" or "pci-conf-data" && s.ConfigAddress is { } ca && (ca & 0x8000_0000) != 0 && IsFunctionOnBus0(ca, 1);
+        s.Region is "pci-conf-idx" or "pci-conf-data" && s.ConfigAddress is { } ca && (ca & PciHost.ConfigAddressEnable) != 0 && IsFunctionOnBus0(ca, 1);
 
     private static AlignedRow Pair(Step k, Step q)
     {
@@ -164,8 +162,8 @@ public static class TraceAligner
         return "";
     }
 
-    private static bool IsFunctionOnBus0(uint configAddress, uint slot) =>
-        ((configAddress >> 16) & 0xFF) == 0 && ((configAddress >> 11) & 0x1F) == slot;
+    private static bool IsFunctionOnBus0(uint configAddress, int slot) =>
+        PciAddress.FromConfigAddress(configAddress) is { Bus: 0 } function && function.Device == slot;
 
     private static string OnlyNote(Step s, bool qemuSide)
     {
@@ -181,7 +179,7 @@ public static class TraceAligner
     private static string ConfigNote(uint? configAddress)
     {
         if (configAddress is not { } ca) return "";
-        if ((ca & 0x8000_0000) == 0) return "CONFIG_ADDRESS enable bit clear";
+        if ((ca & PciHost.ConfigAddressEnable) == 0) return "CONFIG_ADDRESS enable bit clear";
         return string.Create(CultureInfo.InvariantCulture, $"{Bdf(ca)} reg 0x{ca & 0xFC:x2}");
     }
 

@@ -30,11 +30,14 @@ public sealed class TraceAlignment
     public int CountOf(AlignmentStatus status) => Rows.Count(r => r.Status == status);
 
     /// <summary>True when every row matches, is a poll of different length, or is an explained structural difference.</summary>
-    public bool Agrees => Rows.All(r => r.Status is AlignmentStatus.Match or AlignmentStatus.Collapsed or AlignmentStatus.Explained);
+    public bool Agrees => !Divergences.Any();
 
     /// <summary>The rows that make <see cref="Agrees"/> false: unexplained value mismatches and one-sided accesses.</summary>
-    public IEnumerable<AlignedRow> Divergences =>
-        Rows.Where(r => r.Status is AlignmentStatus.ValueMismatch or AlignmentStatus.OnlyKvmLab or AlignmentStatus.OnlyQemu);
+    public IEnumerable<AlignedRow> Divergences => Rows.Where(r => IsDivergence(r.Status));
+
+    /// <summary>Whether a row with <paramref name="status"/> is a divergence (the rest agree: matches, polls, explained differences).</summary>
+    internal static bool IsDivergence(AlignmentStatus status) =>
+        status is AlignmentStatus.ValueMismatch or AlignmentStatus.OnlyKvmLab or AlignmentStatus.OnlyQemu;
 
     /// <summary>
     /// A fixed-width text table: the rows, each marked in its first column ('!' a divergence, '~' a poll of different
