@@ -383,11 +383,7 @@ public sealed partial class Machine
         return false;
     }
 
-    private ResolvedExit ResolveLast()
-    {
-        var source = _lastRecord.Source < Trace.Sources.Count ? Trace.Sources[_lastRecord.Source] : null;
-        return new ResolvedExit(Trace.Count - 1, _lastRecord, source?.Device, source?.Region, source?.RegisterName(_lastRecord.Register));
-    }
+    private ResolvedExit ResolveLast() => Trace.Resolve(Trace.Count - 1, _lastRecord);
 
     private static long ToNanos(long ticks) => (long)(ticks * NanosPerTick);
 
