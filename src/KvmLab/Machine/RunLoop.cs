@@ -143,8 +143,14 @@ public sealed partial class Machine
         _exits++;
         if (_coalesced) ReplayCoalesced(exited);
 
+        // An interrupted KVM_RUN leaves no sync-regs copy: keep the previous RIP rather than pay a KVM_GET_REGS.
+        var rip = exit.Reason switch
+        {
+            ExitReason.Intr => _lastRecord.Rip,
+            ExitReason.Debug => exit.Debug.Pc,
+            _ => Vcpu.Rip,
+        };
         StopReason? stop = null;
-        var rip = exit.Reason == ExitReason.Intr ? _lastRecord.Rip : Vcpu.Rip;
         switch (exit.Reason)
         {
             case ExitReason.Io:
@@ -153,53 +159,48 @@ public sealed partial class Machine
             case ExitReason.Mmio:
                 DispatchMmio(exit.Mmio, rip, entered, exited);
                 break;
-            case ExitReason.Hlt:
-                Record(exit.Reason, rip, entered, exited);
-                stop = StopReason.Halted;
-                break;
-            case ExitReason.Shutdown:
-                Record(exit.Reason, rip, entered, exited);
-                _stopDetail = "triple fault: an exception occurred while delivering a double fault (check the IDT, GDT and stack)";
-                stop = StopReason.Shutdown;
-                break;
-            case ExitReason.FailEntry:
-                Record(exit.Reason, rip, entered, exited);
-                _stopDetail = exit.FailEntry.ToString();
-                stop = StopReason.FailEntry;
-                break;
-            case ExitReason.InternalError:
-                Record(exit.Reason, rip, entered, exited);
-                _stopDetail = exit.InternalError.ToString();
-                stop = StopReason.InternalError;
-                break;
-            case ExitReason.Debug:
-                Record(exit.Reason, exit.Debug.Pc, entered, exited);
-                OnDebugExit(exit.Debug);
-                stop = StopReason.Debug;
-                break;
-            case ExitReason.SystemEvent:
-                Record(exit.Reason, rip, entered, exited);
-                _stopDetail = exit.SystemEvent.ToString();
-                stop = StopReason.SystemEvent;
-                break;
-            case ExitReason.Intr:
-                Record(exit.Reason, rip, entered, exited);
-                stop = OnInterrupted(ref ctx, entered);
-                break;
-            case ExitReason.IrqWindowOpen:
-            case ExitReason.SetTpr:
-                Record(exit.Reason, rip, entered, exited);
-                break;
             default:
                 Record(exit.Reason, rip, entered, exited);
-                _stopDetail = exit.IsDecoded ? $"KvmLab does not handle {exit}" : exit.Unsupported.ToString();
-                stop = StopReason.Unsupported;
+                stop = StopFor(in exit, ref ctx, entered);
                 break;
         }
 
         if (DebugExit.ExitRequested) return StopReason.DebugExit;
         if (stop is null && ctx.Until is { } until && until(in _lastRecord)) return StopReason.Condition;
         return stop;
+    }
+
+    /// <summary>What an exit other than I/O or MMIO means for the run (its record is already appended); null to go on.</summary>
+    private StopReason? StopFor(in VcpuExit exit, ref RunContext ctx, long entered)
+    {
+        switch (exit.Reason)
+        {
+            case ExitReason.Hlt:
+                return StopReason.Halted;
+            case ExitReason.Shutdown:
+                _stopDetail = "triple fault: an exception occurred while delivering a double fault (check the IDT, GDT and stack)";
+                return StopReason.Shutdown;
+            case ExitReason.FailEntry:
+                _stopDetail = exit.FailEntry.ToString();
+                return StopReason.FailEntry;
+            case ExitReason.InternalError:
+                _stopDetail = exit.InternalError.ToString();
+                return StopReason.InternalError;
+            case ExitReason.Debug:
+                OnDebugExit(exit.Debug);
+                return StopReason.Debug;
+            case ExitReason.SystemEvent:
+                _stopDetail = exit.SystemEvent.ToString();
+                return StopReason.SystemEvent;
+            case ExitReason.Intr:
+                return OnInterrupted(ref ctx, entered);
+            case ExitReason.IrqWindowOpen:
+            case ExitReason.SetTpr:
+                return null;
+            default:
+                _stopDetail = exit.IsDecoded ? $"KvmLab does not handle {exit}" : exit.Unsupported.ToString();
+                return StopReason.Unsupported;
+        }
     }
 
     [SkipLocalsInit]
