@@ -42,8 +42,9 @@ public sealed partial class Machine
     /// Exactly one KVM_RUN, its dispatch to the device, and its trace record. Returns that record (for string I/O, the
     /// last element). <paramref name="timeout"/> (default 1 s) bounds a guest that never exits: the step then returns
     /// the INTR exit of the stop request, or, when the vCPU sits in HLT with interrupts off (the in-kernel irqchip keeps
-    /// HLT from exiting), the HLT it observed. A device timer coming due also ends the KVM_RUN (an INTR exit). After a stop at a breakpoint, the instruction there is first single-stepped
-    /// with breakpoints disarmed (see <see cref="AddBreakpoint"/>), which takes a KVM_RUN of its own.
+    /// HLT from exiting), the HLT it observed. A device timer coming due also ends the KVM_RUN (an INTR exit). After a
+    /// stop at a breakpoint, the instruction there is first single-stepped with breakpoints disarmed (see
+    /// <see cref="AddBreakpoint"/>), which takes a KVM_RUN of its own.
     /// </summary>
     public ResolvedExit Step(TimeSpan? timeout = null)
     {
