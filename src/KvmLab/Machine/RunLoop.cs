@@ -260,8 +260,9 @@ public sealed partial class Machine
             var space = write.IsPio ? Io : Memory;
             var result = space.Write(write.Address, (int)write.Length, write.Data);
             var flags = FlagsOf(result) | ExitFlags.Coalesced;
-            Append(new ExitRecord(ToNanos(exited - _epoch), ExitReason.Mmio, write.IsPio ? TraceAccess.PioWrite : TraceAccess.MmioWrite,
-                write.Address, (byte)write.Length, write.Data, 0, flags, SourceOf(result.Region), RegisterOf(result), 0, 0));
+            var access = write.IsPio ? TraceAccess.PioWrite : TraceAccess.MmioWrite;
+            Append(new ExitRecord(ToNanos(exited - _epoch), ReasonOf(access), access, write.Address, (byte)write.Length, write.Data, 0, flags,
+                SourceOf(result.Region), RegisterOf(result), 0, 0));
         }
     }
 
@@ -342,8 +343,7 @@ public sealed partial class Machine
         var flags = FlagsOf(result);
         if (continuation) flags |= ExitFlags.Continuation;
         if (DebugExit.ExitRequested) flags |= ExitFlags.EndsRun;
-        var reason = access.IsPio() ? ExitReason.Io : ExitReason.Mmio;
-        Append(new ExitRecord(ToNanos(exited - _epoch), reason, access, address, (byte)size, value, rip, flags,
+        Append(new ExitRecord(ToNanos(exited - _epoch), ReasonOf(access), access, address, (byte)size, value, rip, flags,
             SourceOf(result.Region), RegisterOf(result), continuation ? 0 : ToNanos(exited - entered), ToNanos(done - exited)));
     }
 
@@ -352,6 +352,9 @@ public sealed partial class Machine
         _lastRecord = record;
         if (Options.Tracing) Trace.Add(record);
     }
+
+    // The exit a guest access of this kind takes when it is not coalesced.
+    private static ExitReason ReasonOf(TraceAccess access) => access.IsPio() ? ExitReason.Io : ExitReason.Mmio;
 
     private static ExitFlags FlagsOf(in AccessResult result) => result.Status switch
     {
