@@ -127,7 +127,7 @@ public sealed class DeviceFuzzer : IDisposable
         {
             0 => 0,
             1 => ulong.MaxValue,
-            2 => (ulong)r.Next(RamSize > int.MaxValue ? int.MaxValue : (int)RamSize),
+            2 => (ulong)r.Next((int)RamSize),
             3 => RamSize - (ulong)r.Next(1, 64),
             _ => r.NextUInt64(),
         };
@@ -173,12 +173,10 @@ public sealed class DeviceFuzzer : IDisposable
                 Memory.Write(Address(op.Target, op.Offset, io: false), size, op.Value);
                 break;
             case DeviceOperationKind.ConfigRead:
-                Io.Write(PcLayout.PciConfigAddressPort, 4, 0x8000_0000u | (uint)(op.Offset & 0xFFFFFF));
-                Io.Read(PcLayout.PciConfigDataPort + (op.Offset >> 24 & 3), size, out _);
+                Io.Read(SelectConfig(op.Offset), size, out _);
                 break;
             case DeviceOperationKind.ConfigWrite:
-                Io.Write(PcLayout.PciConfigAddressPort, 4, 0x8000_0000u | (uint)(op.Offset & 0xFFFFFF));
-                Io.Write(PcLayout.PciConfigDataPort + (op.Offset >> 24 & 3), size, op.Value);
+                Io.Write(SelectConfig(op.Offset), size, op.Value);
                 break;
             case DeviceOperationKind.MoveBar:
                 MoveBar(op);
@@ -265,6 +263,13 @@ public sealed class DeviceFuzzer : IDisposable
         DeviceTarget.RamEnd => RamSize - 1 - (offset & 0xF),
         _ => io ? offset & 0x1FFFF : offset,
     };
+
+    // Conf1: the low 24 bits of the offset pick bus/device/function/register, bits 24-25 the byte of the data port.
+    private ulong SelectConfig(ulong offset)
+    {
+        Io.Write(PcLayout.PciConfigAddressPort, 4, PciHost.ConfigAddressEnable | (uint)(offset & 0xFFFFFF));
+        return PcLayout.PciConfigDataPort + (offset >> 24 & 3);
+    }
 
     private static ulong BarBase(PciDevice device, int index)
     {

@@ -1,4 +1,5 @@
 using KvmLab.Loading;
+using KvmLab.Pci;
 
 namespace KvmLab.Fuzzing;
 
@@ -114,7 +115,7 @@ public sealed class FuzzCaseGenerator
                     code.In(Size(ref r));
                     break;
                 case 3:
-                    code.ConfigCycle(0x8000_0000u | (uint)r.Next(0x10000) << 8 | (uint)r.Next(256), Value(ref r), r.OneIn(2));
+                    code.ConfigCycle(PciHost.ConfigAddressEnable | (uint)r.Next(0x10000) << 8 | (uint)r.Next(256), Value(ref r), r.OneIn(2));
                     break;
                 case 4:
                     code.SetDx(Port(ref r));
@@ -164,7 +165,7 @@ public sealed class FuzzCaseGenerator
         0 => 0,
         1 => uint.MaxValue,
         2 => (uint)PcLayout.PciMmioWindowBase | (uint)r.Next(0x100000),
-        3 => 0x8000_0000u | (uint)r.Next(0x10000) << 8 | (uint)r.Next(256),
+        3 => PciHost.ConfigAddressEnable | (uint)r.Next(0x10000) << 8 | (uint)r.Next(256),
         4 => (uint)r.Next(256),
         _ => (uint)r.NextUInt64(),
     };

@@ -16,17 +16,8 @@ public static class NetworkExposure
     public static IReadOnlyList<string> ListeningSockets()
     {
         var inodes = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        foreach (var target in OpenDescriptors.Targets())
         {
-            string? target;
-            try
-            {
-                target = new FileInfo(entry).LinkTarget;
-            }
-            catch (IOException)
-            {
-                continue;
-            }
             if (target is not null && target.StartsWith("socket:[", StringComparison.Ordinal))
                 inodes.Add(target[8..^1]);
         }

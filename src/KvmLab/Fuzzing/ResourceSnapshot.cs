@@ -18,18 +18,8 @@ public sealed record ResourceSnapshot(int Descriptors, int KvmDescriptors, int M
     public static ResourceSnapshot Take()
     {
         int descriptors = 0, kvmDescriptors = 0;
-        foreach (var entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        foreach (var target in OpenDescriptors.Targets())
         {
-            string? target;
-            try
-            {
-                target = new FileInfo(entry).LinkTarget;
-            }
-            catch (IOException)
-            {
-                // The descriptor used to list the directory is gone by the time it is looked at.
-                continue;
-            }
             descriptors++;
             if (target is not null && target.Contains("kvm", StringComparison.Ordinal))
                 kvmDescriptors++;

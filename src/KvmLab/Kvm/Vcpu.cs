@@ -381,7 +381,7 @@ public sealed unsafe class Vcpu : IDisposable
                 if (direction == IoDirection.Out)
                 {
                     var bytes = IoDataSpan();
-                    value = bytes.Length >= 8 ? MemoryMarshal.Read<ulong>(bytes) : ReadLittleEndian(bytes[..Math.Min(bytes.Length, (int)io.size)]);
+                    value = ReadLittleEndian(bytes[..Math.Min(bytes.Length, (int)io.size)]);
                 }
                 else
                 {

@@ -91,7 +91,7 @@ public sealed partial class Machine
         var before = Vcpu.GetRegisters();
         var sregs = Vcpu.GetSpecialRegisters();
         var mode = ModeOf(sregs);
-        var linear = mode == CpuMode.Long ? before.Rip : sregs.Cs.Base + before.Rip;
+        var linear = Linear(before.Rip, sregs);
         var code = ReadCode(linear);
         var first = Trace.Count;
 
@@ -214,12 +214,10 @@ public sealed partial class Machine
     private static bool IsCompletedWrite(in VcpuExit exit) =>
         (exit.Reason == ExitReason.Io && exit.Io.Direction == IoDirection.Out) || (exit.Reason == ExitReason.Mmio && exit.Mmio.IsWrite);
 
-    private ulong LinearRip()
-    {
-        var rip = Vcpu.GetRegisters().Rip;
-        var sregs = Vcpu.GetSpecialRegisters();
-        return ModeOf(sregs) == CpuMode.Long ? rip : sregs.Cs.Base + rip;
-    }
+    private ulong LinearRip() => Linear(Vcpu.GetRegisters().Rip, Vcpu.GetSpecialRegisters());
+
+    // Long mode ignores the CS base; real and protected mode add it (what a hardware breakpoint compares against).
+    private static ulong Linear(ulong rip, in SpecialRegisters sregs) => ModeOf(sregs) == CpuMode.Long ? rip : sregs.Cs.Base + rip;
 
     private void ResetDebugState()
     {

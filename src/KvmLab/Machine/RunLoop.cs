@@ -42,8 +42,9 @@ public sealed partial class Machine
     /// Exactly one KVM_RUN, its dispatch to the device, and its trace record. Returns that record (for string I/O, the
     /// last element). <paramref name="timeout"/> (default 1 s) bounds a guest that never exits: the step then returns
     /// the INTR exit of the stop request, or, when the vCPU sits in HLT with interrupts off (the in-kernel irqchip keeps
-    /// HLT from exiting), the HLT it observed. A device timer coming due also ends the KVM_RUN (an INTR exit). After a stop at a breakpoint, the instruction there is first single-stepped
-    /// with breakpoints disarmed (see <see cref="AddBreakpoint"/>), which takes a KVM_RUN of its own.
+    /// HLT from exiting), the HLT it observed. A device timer coming due also ends the KVM_RUN (an INTR exit). After a
+    /// stop at a breakpoint, the instruction there is first single-stepped with breakpoints disarmed (see
+    /// <see cref="AddBreakpoint"/>), which takes a KVM_RUN of its own.
     /// </summary>
     public ResolvedExit Step(TimeSpan? timeout = null)
     {
@@ -143,8 +144,14 @@ public sealed partial class Machine
         _exits++;
         if (_coalesced) ReplayCoalesced(exited);
 
+        // An interrupted KVM_RUN leaves no sync-regs copy: keep the previous RIP rather than pay a KVM_GET_REGS.
+        var rip = exit.Reason switch
+        {
+            ExitReason.Intr => _lastRecord.Rip,
+            ExitReason.Debug => exit.Debug.Pc,
+            _ => Vcpu.Rip,
+        };
         StopReason? stop = null;
-        var rip = exit.Reason == ExitReason.Intr ? _lastRecord.Rip : Vcpu.Rip;
         switch (exit.Reason)
         {
             case ExitReason.Io:
@@ -153,53 +160,48 @@ public sealed partial class Machine
             case ExitReason.Mmio:
                 DispatchMmio(exit.Mmio, rip, entered, exited);
                 break;
-            case ExitReason.Hlt:
-                Record(exit.Reason, rip, entered, exited);
-                stop = StopReason.Halted;
-                break;
-            case ExitReason.Shutdown:
-                Record(exit.Reason, rip, entered, exited);
-                _stopDetail = "triple fault: an exception occurred while delivering a double fault (check the IDT, GDT and stack)";
-                stop = StopReason.Shutdown;
-                break;
-            case ExitReason.FailEntry:
-                Record(exit.Reason, rip, entered, exited);
-                _stopDetail = exit.FailEntry.ToString();
-                stop = StopReason.FailEntry;
-                break;
-            case ExitReason.InternalError:
-                Record(exit.Reason, rip, entered, exited);
-                _stopDetail = exit.InternalError.ToString();
-                stop = StopReason.InternalError;
-                break;
-            case ExitReason.Debug:
-                Record(exit.Reason, exit.Debug.Pc, entered, exited);
-                OnDebugExit(exit.Debug);
-                stop = StopReason.Debug;
-                break;
-            case ExitReason.SystemEvent:
-                Record(exit.Reason, rip, entered, exited);
-                _stopDetail = exit.SystemEvent.ToString();
-                stop = StopReason.SystemEvent;
-                break;
-            case ExitReason.Intr:
-                Record(exit.Reason, rip, entered, exited);
-                stop = OnInterrupted(ref ctx, entered);
-                break;
-            case ExitReason.IrqWindowOpen:
-            case ExitReason.SetTpr:
-                Record(exit.Reason, rip, entered, exited);
-                break;
             default:
                 Record(exit.Reason, rip, entered, exited);
-                _stopDetail = exit.IsDecoded ? $"KvmLab does not handle {exit}" : exit.Unsupported.ToString();
-                stop = StopReason.Unsupported;
+                stop = StopFor(in exit, ref ctx, entered);
                 break;
         }
 
         if (DebugExit.ExitRequested) return StopReason.DebugExit;
         if (stop is null && ctx.Until is { } until && until(in _lastRecord)) return StopReason.Condition;
         return stop;
+    }
+
+    /// <summary>What an exit other than I/O or MMIO means for the run (its record is already appended); null to go on.</summary>
+    private StopReason? StopFor(in VcpuExit exit, ref RunContext ctx, long entered)
+    {
+        switch (exit.Reason)
+        {
+            case ExitReason.Hlt:
+                return StopReason.Halted;
+            case ExitReason.Shutdown:
+                _stopDetail = "triple fault: an exception occurred while delivering a double fault (check the IDT, GDT and stack)";
+                return StopReason.Shutdown;
+            case ExitReason.FailEntry:
+                _stopDetail = exit.FailEntry.ToString();
+                return StopReason.FailEntry;
+            case ExitReason.InternalError:
+                _stopDetail = exit.InternalError.ToString();
+                return StopReason.InternalError;
+            case ExitReason.Debug:
+                OnDebugExit(exit.Debug);
+                return StopReason.Debug;
+            case ExitReason.SystemEvent:
+                _stopDetail = exit.SystemEvent.ToString();
+                return StopReason.SystemEvent;
+            case ExitReason.Intr:
+                return OnInterrupted(ref ctx, entered);
+            case ExitReason.IrqWindowOpen:
+            case ExitReason.SetTpr:
+                return null;
+            default:
+                _stopDetail = exit.IsDecoded ? $"KvmLab does not handle {exit}" : exit.Unsupported.ToString();
+                return StopReason.Unsupported;
+        }
     }
 
     [SkipLocalsInit]
@@ -258,8 +260,9 @@ public sealed partial class Machine
             var space = write.IsPio ? Io : Memory;
             var result = space.Write(write.Address, (int)write.Length, write.Data);
             var flags = FlagsOf(result) | ExitFlags.Coalesced;
-            Append(new ExitRecord(ToNanos(exited - _epoch), ExitReason.Mmio, write.IsPio ? TraceAccess.PioWrite : TraceAccess.MmioWrite,
-                write.Address, (byte)write.Length, write.Data, 0, flags, SourceOf(result.Region), RegisterOf(result), 0, 0));
+            var access = write.IsPio ? TraceAccess.PioWrite : TraceAccess.MmioWrite;
+            Append(new ExitRecord(ToNanos(exited - _epoch), ReasonOf(access), access, write.Address, (byte)write.Length, write.Data, 0, flags,
+                SourceOf(result.Region), RegisterOf(result), 0, 0));
         }
     }
 
@@ -340,8 +343,7 @@ public sealed partial class Machine
         var flags = FlagsOf(result);
         if (continuation) flags |= ExitFlags.Continuation;
         if (DebugExit.ExitRequested) flags |= ExitFlags.EndsRun;
-        var reason = access.IsPio() ? ExitReason.Io : ExitReason.Mmio;
-        Append(new ExitRecord(ToNanos(exited - _epoch), reason, access, address, (byte)size, value, rip, flags,
+        Append(new ExitRecord(ToNanos(exited - _epoch), ReasonOf(access), access, address, (byte)size, value, rip, flags,
             SourceOf(result.Region), RegisterOf(result), continuation ? 0 : ToNanos(exited - entered), ToNanos(done - exited)));
     }
 
@@ -350,6 +352,9 @@ public sealed partial class Machine
         _lastRecord = record;
         if (Options.Tracing) Trace.Add(record);
     }
+
+    // The exit a guest access of this kind takes when it is not coalesced.
+    private static ExitReason ReasonOf(TraceAccess access) => access.IsPio() ? ExitReason.Io : ExitReason.Mmio;
 
     private static ExitFlags FlagsOf(in AccessResult result) => result.Status switch
     {
@@ -383,11 +388,7 @@ public sealed partial class Machine
         return false;
     }
 
-    private ResolvedExit ResolveLast()
-    {
-        var source = _lastRecord.Source < Trace.Sources.Count ? Trace.Sources[_lastRecord.Source] : null;
-        return new ResolvedExit(Trace.Count - 1, _lastRecord, source?.Device, source?.Region, source?.RegisterName(_lastRecord.Register));
-    }
+    private ResolvedExit ResolveLast() => Trace.Resolve(Trace.Count - 1, _lastRecord);
 
     private static long ToNanos(long ticks) => (long)(ticks * NanosPerTick);
 

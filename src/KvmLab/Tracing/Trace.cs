@@ -1,5 +1,4 @@
 using System.Collections;
-using KvmLab.Kvm;
 
 namespace KvmLab.Tracing;
 
@@ -141,11 +140,13 @@ public sealed class Trace : IReadOnlyList<ExitRecord>
     public RecordEnumerable Records() => new(this, Count);
 
     /// <summary>A record with its names resolved, for display and export.</summary>
-    public ResolvedExit Resolve(int index)
+    public ResolvedExit Resolve(int index) => Resolve(index, this[index]);
+
+    // Also for the machine's last record, which exists even when tracing is off.
+    internal ResolvedExit Resolve(int index, in ExitRecord record)
     {
-        var r = this[index];
-        var source = SourceOf(r);
-        return new ResolvedExit(index, r, source?.Device, source?.Region, source?.RegisterName(r.Register));
+        var source = SourceOf(record);
+        return new ResolvedExit(index, record, source?.Device, source?.Region, source?.RegisterName(record.Register));
     }
 
     /// <inheritdoc />
@@ -221,62 +222,4 @@ public sealed class Trace : IReadOnlyList<ExitRecord>
             public bool MoveNext() => ++_index < _count;
         }
     }
-}
-
-/// <summary>A trace record with its device, region and register names resolved.</summary>
-/// <param name="Sequence">Index in the trace.</param>
-/// <param name="Record">The raw record.</param>
-/// <param name="Device">Owner device, or null.</param>
-/// <param name="Region">Memory region name, or null.</param>
-/// <param name="Register">Register name, or null.</param>
-[TypeFormatterSource(TypeFormatterSourceAttribute.KvmLabSource)]
-public sealed record ResolvedExit(int Sequence, ExitRecord Record, string? Device, string? Region, string? Register)
-{
-    /// <summary>"edu.FACTORIAL", "serial", or the access kind when nothing claimed it.</summary>
-    public string Target => Device is null ? (Record.Flags.HasFlag(ExitFlags.Unassigned) ? "unassigned" : "")
-        : Register is null ? Device : $"{Device}.{Register}";
-
-    /// <summary>Exit reason as the kernel spells it (KVM_EXIT_IO -> "IO").</summary>
-    public string ReasonName => ExitReasonNames.Of(Record.Reason);
-
-    /// <inheritdoc />
-    public override string ToString()
-    {
-        var r = Record;
-        if (r.Access == TraceAccess.None) return $"#{Sequence} {ReasonName} rip=0x{r.Rip:x}";
-        var width = r.Access.IsPio() ? 4 : 8;
-        return $"#{Sequence} {ReasonName} {r.Access.Label()} 0x{r.Address.ToString("x" + width)} size={r.Size} value=0x{r.Value:x} {Target} rip=0x{r.Rip:x}"
-            + (r.Flags == ExitFlags.None ? "" : $" [{r.Flags}]");
-    }
-}
-
-/// <summary>Kernel spellings of exit reasons.</summary>
-public static class ExitReasonNames
-{
-    /// <summary>"IO" for KVM_EXIT_IO, "MMIO", "HLT", ... and "UNSUPPORTED(n)" for numbers we do not name.</summary>
-    public static string Of(ExitReason reason) => reason switch
-    {
-        ExitReason.Unknown => "UNKNOWN",
-        ExitReason.Exception => "EXCEPTION",
-        ExitReason.Io => "IO",
-        ExitReason.Hypercall => "HYPERCALL",
-        ExitReason.Debug => "DEBUG",
-        ExitReason.Hlt => "HLT",
-        ExitReason.Mmio => "MMIO",
-        ExitReason.IrqWindowOpen => "IRQ_WINDOW_OPEN",
-        ExitReason.Shutdown => "SHUTDOWN",
-        ExitReason.FailEntry => "FAIL_ENTRY",
-        ExitReason.Intr => "INTR",
-        ExitReason.SetTpr => "SET_TPR",
-        ExitReason.TprAccess => "TPR_ACCESS",
-        ExitReason.Nmi => "NMI",
-        ExitReason.InternalError => "INTERNAL_ERROR",
-        ExitReason.SystemEvent => "SYSTEM_EVENT",
-        ExitReason.IoapicEoi => "IOAPIC_EOI",
-        ExitReason.X86Rdmsr => "X86_RDMSR",
-        ExitReason.X86Wrmsr => "X86_WRMSR",
-        ExitReason.X86BusLock => "X86_BUS_LOCK",
-        ExitReason.Notify => "NOTIFY",
-        _ => $"UNSUPPORTED({(uint)reason})",
-    };
 }

@@ -107,6 +107,22 @@ public sealed class VcpuExitTests
     }
 
     [KvmFact]
+    public void StringOutValueIsItsFirstElementNotTheFirstEightBytes()
+    {
+        // mov si,msg ; mov cx,9 ; mov dx,0x3F8 ; cld ; rep outsb ; hlt ; msg: "ABCDEFGHI"
+        byte[] code = [0xBE, 0x0F, 0x00, 0xB9, 0x09, 0x00, 0xBA, 0xF8, 0x03, 0xFC, 0xF3, 0x6E, 0xF4, 0x90, 0x90, .. "ABCDEFGHI"u8];
+        using var m = new TestMachine(code);
+        var exit = m.Run();
+        Assert.Equal((ulong)'A', exit.Io.Value);
+        while (exit.Reason == ExitReason.Io)
+        {
+            Assert.Equal((ulong)m.Vcpu.WriteData[0], exit.Io.Value);
+            exit = m.Run();
+        }
+        Assert.Equal(ExitReason.Hlt, exit.Reason);
+    }
+
+    [KvmFact]
     public void RepInsbIsOneExitWithCountAboveOneCompletedFromASpan()
     {
         // mov di,0x2000 ; mov cx,4 ; mov dx,0x60 ; cld ; rep insb ; hlt   (ES = the image segment 0x1000)

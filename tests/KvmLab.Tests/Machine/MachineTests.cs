@@ -254,4 +254,29 @@ public class MachineTests
         Assert.True(e.Record.Flags.HasFlag(ExitFlags.Observed));
         Assert.Equal(1, m.ExitCount); // exactly one KVM_RUN: the one the deadline ended
     }
+    [KvmFact]
+    public void Coalesced_writes_are_replayed_at_the_next_exit_as_records_of_their_own_kind_and_not_as_exits()
+    {
+        byte[] code =
+        {
+            0xC7, 0x05, 0x00, 0x00, 0x00, 0xE0, 0x11, 0x00, 0x00, 0x00, // mov dword [0xE0000000], 0x11
+            0xC7, 0x05, 0x04, 0x00, 0x00, 0xE0, 0x22, 0x00, 0x00, 0x00, // mov dword [0xE0000004], 0x22
+            0xB0, 0x33,                                                 // mov al, 0x33
+            0xE6, 0x80,                                                 // out 0x80, al
+            0x66, 0xBA, 0x01, 0x05,                                     // mov dx, 0x501
+            0xB0, 0x10,                                                 // mov al, 0x10
+            0xEE,                                                       // out dx, al
+            0xF4,                                                       // hlt
+        };
+        using var m = KvmLab.Machine.Boot(Protected(code));
+        m.AddCoalescedMmio(PcLayout.PciMmioWindowBase, 0x1000);
+        m.Vm.RegisterCoalescedMmio(0x80, 1, isPio: true);
+        Assert.Equal(StopReason.DebugExit, m.Run().Reason);
+
+        var replayed = m.Trace.Where(r => r.Flags.HasFlag(ExitFlags.Coalesced)).ToList();
+        Assert.Equal([(ExitReason.Mmio, TraceAccess.MmioWrite, 0xE000_0000UL, 0x11UL), (ExitReason.Mmio, TraceAccess.MmioWrite, 0xE000_0004UL, 0x22UL),
+            (ExitReason.Io, TraceAccess.PioWrite, 0x80UL, 0x33UL)], replayed.Select(r => (r.Reason, r.Access, r.Address, r.Value)));
+        Assert.All(replayed, r => Assert.False(r.IsExit));
+        Assert.Equal(1, m.Trace.ExitCount); // only the debug-exit OUT left the guest
+    }
 }

@@ -1,3 +1,5 @@
+using KvmLab.Pci;
+
 namespace KvmLab.Tracing;
 
 /// <summary>How a guest reached PCI configuration space.</summary>
@@ -40,8 +42,6 @@ public readonly record struct PciConfigAccess(int Sequence, PciFunctionAddress F
 /// </summary>
 public static class PciConfigAccesses
 {
-    private const uint Conf1Enable = 0x8000_0000;
-
     /// <summary>The configuration accesses of <paramref name="trace"/>, in trace order.</summary>
     /// <remarks>
     /// conf1 follows QEMU's pci_host: only a 4-byte write at 0xCF8 latches CONFIG_ADDRESS, a data access while its
@@ -63,7 +63,7 @@ public static class PciConfigAccesses
                 {
                     latch = (uint)r.Value;
                 }
-                else if (r.Address >= PcLayout.PciConfigDataPort && r.Address < PcLayout.PciConfigDataPort + 4u && (latch & Conf1Enable) != 0)
+                else if (r.Address >= PcLayout.PciConfigDataPort && r.Address < PcLayout.PciConfigDataPort + 4u && (latch & PciHost.ConfigAddressEnable) != 0)
                 {
                     var function = new PciFunctionAddress((int)(latch >> 16) & 0xFF, (int)(latch >> 11) & 0x1F, (int)(latch >> 8) & 0x7);
                     var offset = (int)(latch & 0xFC) | (int)(r.Address - PcLayout.PciConfigDataPort);
