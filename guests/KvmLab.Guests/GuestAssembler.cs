@@ -53,7 +53,7 @@ public sealed class GuestAssembler
     {
         Mode = mode;
         Bitness = mode.Bitness();
-        LoadAddress = loadAddress ?? (mode == CpuMode.Real ? PcLayout.DefaultRealModeLoadAddress : PcLayout.DefaultFlatLoadAddress);
+        LoadAddress = loadAddress ?? PcLayout.DefaultLoadAddress(mode);
         if (LoadAddress < PcLayout.LoaderAreaEnd)
             throw new ArgumentOutOfRangeException(nameof(loadAddress), $"0x{LoadAddress:X} is inside the loader area 0x{PcLayout.LoaderAreaBase:X}..0x{PcLayout.LoaderAreaEnd:X}.");
         if (mode == CpuMode.Real && LoadAddress >= 0x10_0000)

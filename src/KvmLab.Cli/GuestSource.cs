@@ -36,7 +36,7 @@ internal static class GuestSource
                 $"'{target}' is neither a built-in guest nor an existing file. Guests: {GuestNames}");
         }
         var m = mode ?? CpuMode.Real;
-        var load = args.GetNumber("load-address", DefaultLoadAddress(m));
+        var load = args.GetNumber("load-address", PcLayout.DefaultLoadAddress(m));
         var bytes = File.ReadAllBytes(target);
         if (bytes.Length == 0) throw new UsageException($"'{target}' is empty");
         return new GuestImage(Path.GetFileName(target), bytes, load, load, m);
@@ -48,10 +48,6 @@ internal static class GuestSource
         GuestLibrary.Find(name) ?? throw new UsageException($"no guest '{name}'; guests: {GuestNames}");
 
     private static string GuestNames => string.Join(", ", GuestLibrary.All.Select(g => g.Name));
-
-    /// <summary>Where a flat image goes when no address is given (see <see cref="PcLayout"/>).</summary>
-    public static ulong DefaultLoadAddress(CpuMode mode) =>
-        mode == CpuMode.Real ? PcLayout.DefaultRealModeLoadAddress : PcLayout.DefaultFlatLoadAddress;
 
     /// <summary>Parses real|protected|long (null when not given).</summary>
     public static CpuMode? ParseMode(string? text) => text?.ToLowerInvariant() switch

@@ -25,6 +25,10 @@ public static class PcLayout
     /// <summary>Where flat 32- and 64-bit guests are loaded by default (1 MiB, like a kernel).</summary>
     public const ulong DefaultFlatLoadAddress = 0x100000;
 
+    /// <summary>Where a flat image of <paramref name="mode"/> is loaded when no address is given.</summary>
+    public static ulong DefaultLoadAddress(Loading.CpuMode mode) =>
+        mode == Loading.CpuMode.Real ? DefaultRealModeLoadAddress : DefaultFlatLoadAddress;
+
     /// <summary>PCI configuration mechanism #1 address port (CONFIG_ADDRESS).</summary>
     public const ushort PciConfigAddressPort = 0xCF8;
 

@@ -52,7 +52,7 @@ public sealed class FuzzCaseGenerator
             return new FuzzCase(index, caseSeed, FuzzCaseKind.Mutation, template.Name, Mutate(ref r, template));
         }
         var mode = r.Pick(_modes);
-        ulong load = mode == CpuMode.Real ? PcLayout.DefaultRealModeLoadAddress : PcLayout.DefaultFlatLoadAddress;
+        ulong load = PcLayout.DefaultLoadAddress(mode);
         if (roll < 6)
         {
             var bytes = new byte[r.OneIn(4) ? r.Next(1, 4096) : r.Next(1, 64)];
