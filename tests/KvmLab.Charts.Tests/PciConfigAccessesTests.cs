@@ -18,7 +18,7 @@ public class PciConfigAccessesTests
         var accesses = PciConfigAccesses.From(t.Trace);
 
         Assert.Equal(3, accesses.Count);
-        Assert.All(accesses, a => Assert.Equal(new PciFunctionAddress(1, 2, 3), a.Function));
+        Assert.All(accesses, a => Assert.Equal(new KvmLab.Pci.PciAddress(1, 2, 3), a.Function));
         Assert.Equal([0x0C, 0x0E, 0x0D], accesses.Select(a => a.Offset));
         Assert.Equal([1, 2, 3], accesses.Select(a => a.Sequence));
         Assert.Equal([false, false, true], accesses.Select(a => a.IsWrite));
@@ -47,7 +47,7 @@ public class PciConfigAccessesTests
             .Pio(false, 0xCFC, 4, 0xE000_0000);
 
         var access = Assert.Single(PciConfigAccesses.From(t.Trace));
-        Assert.Equal(new PciFunctionAddress(0, 2, 0), access.Function);
+        Assert.Equal(new KvmLab.Pci.PciAddress(0, 2, 0), access.Function);
         Assert.Equal(0x10, access.Offset);
         Assert.Equal(3, access.Sequence);
     }
@@ -64,8 +64,8 @@ public class PciConfigAccessesTests
         var accesses = PciConfigAccesses.From(t.Trace);
 
         Assert.Equal(2, accesses.Count);
-        Assert.Equal(new PciConfigAccess(0, new PciFunctionAddress(3, 31, 7), 0x104, 4, false, 0, PciConfigMechanism.Ecam), accesses[0]);
-        Assert.Equal(new PciConfigAccess(1, new PciFunctionAddress(0, 2, 0), 0x04, 2, true, 0x0006, PciConfigMechanism.Ecam), accesses[1]);
+        Assert.Equal(new PciConfigAccess(0, new KvmLab.Pci.PciAddress(3, 31, 7), 0x104, 4, false, 0, PciConfigMechanism.Ecam), accesses[0]);
+        Assert.Equal(new PciConfigAccess(1, new KvmLab.Pci.PciAddress(0, 2, 0), 0x04, 2, true, 0x0006, PciConfigMechanism.Ecam), accesses[1]);
     }
 
     [Fact]
@@ -75,6 +75,6 @@ public class PciConfigAccessesTests
 
         var probedIds = accesses.Where(a => a is { Offset: 0, IsWrite: false, Mechanism: PciConfigMechanism.Conf1 }).Select(a => a.Function.Device);
         Assert.Equal(Enumerable.Range(0, 32), probedIds);
-        Assert.Contains(accesses, a => a.Mechanism == PciConfigMechanism.Ecam && a.Function == new PciFunctionAddress(0, PcLayout.EduSlot, 0));
+        Assert.Contains(accesses, a => a.Mechanism == PciConfigMechanism.Ecam && a.Function == new KvmLab.Pci.PciAddress(0, PcLayout.EduSlot, 0));
     }
 }

@@ -4,7 +4,7 @@ namespace KvmLab.Pci;
 /// <param name="Bus">Bus number 0..255.</param>
 /// <param name="Device">Device (slot) number 0..31.</param>
 /// <param name="Function">Function number 0..7.</param>
-public readonly record struct PciAddress(int Bus, int Device, int Function)
+public readonly record struct PciAddress(int Bus, int Device, int Function) : IComparable<PciAddress>
 {
     /// <summary>The device/function byte (slot &lt;&lt; 3 | function).</summary>
     public int DevFn => (Device << 3) | Function;
@@ -12,6 +12,13 @@ public readonly record struct PciAddress(int Bus, int Device, int Function)
     /// <summary>The function a CONFIG_ADDRESS value (port 0xCF8) selects: bus 23:16, device 15:11, function 10:8.</summary>
     public static PciAddress FromConfigAddress(uint configAddress) =>
         new((int)(configAddress >> 16) & 0xFF, (int)(configAddress >> 11) & 0x1F, (int)(configAddress >> 8) & 0x7);
+
+    /// <summary>The function an offset into the ECAM window addresses: bus 27:20, device 19:15, function 14:12.</summary>
+    public static PciAddress FromEcamOffset(ulong offset) =>
+        new((int)(offset >> 20) & 0xFF, (int)(offset >> 15) & 0x1F, (int)(offset >> 12) & 0x7);
+
+    /// <inheritdoc />
+    public int CompareTo(PciAddress other) => (Bus, Device, Function).CompareTo((other.Bus, other.Device, other.Function));
 
     /// <inheritdoc />
     public override string ToString() => $"{Bus:x2}:{Device:x2}.{Function:x}";

@@ -12,19 +12,6 @@ public enum PciConfigMechanism
     Ecam,
 }
 
-/// <summary>A PCI function address printed the way lspci and QEMU print it: <c>bb:dd.f</c> in hex.</summary>
-/// <param name="Bus">Bus number, 0..255.</param>
-/// <param name="Device">Device (slot) number, 0..31.</param>
-/// <param name="Function">Function number, 0..7.</param>
-public readonly record struct PciFunctionAddress(int Bus, int Device, int Function) : IComparable<PciFunctionAddress>
-{
-    /// <inheritdoc />
-    public int CompareTo(PciFunctionAddress other) => (Bus, Device, Function).CompareTo((other.Bus, other.Device, other.Function));
-
-    /// <inheritdoc />
-    public override string ToString() => $"{Bus:x2}:{Device:x2}.{Function:x}";
-}
-
 /// <summary>One guest access to PCI configuration space, decoded from the exits that carried it.</summary>
 /// <param name="Sequence">Index in the trace of the exit that touched the data (conf1) or the ECAM window.</param>
 /// <param name="Function">Which function's configuration space.</param>
@@ -33,7 +20,7 @@ public readonly record struct PciFunctionAddress(int Bus, int Device, int Functi
 /// <param name="IsWrite">True for a write.</param>
 /// <param name="Value">Value written, or value the guest read.</param>
 /// <param name="Mechanism">conf1 or ECAM.</param>
-public readonly record struct PciConfigAccess(int Sequence, PciFunctionAddress Function, int Offset, int Size, bool IsWrite,
+public readonly record struct PciConfigAccess(int Sequence, PciAddress Function, int Offset, int Size, bool IsWrite,
     ulong Value, PciConfigMechanism Mechanism);
 
 /// <summary>
@@ -65,7 +52,7 @@ public static class PciConfigAccesses
                 }
                 else if (r.Address >= PcLayout.PciConfigDataPort && r.Address < PcLayout.PciConfigDataPort + 4u && (latch & PciHost.ConfigAddressEnable) != 0)
                 {
-                    var function = new PciFunctionAddress((int)(latch >> 16) & 0xFF, (int)(latch >> 11) & 0x1F, (int)(latch >> 8) & 0x7);
+                    var function = PciAddress.FromConfigAddress(latch);
                     var offset = (int)(latch & 0xFC) | (int)(r.Address - PcLayout.PciConfigDataPort);
                     result.Add(new PciConfigAccess(seq, function, offset, r.Size, r.Access.IsWrite(), r.Value, PciConfigMechanism.Conf1));
                 }
@@ -73,7 +60,7 @@ public static class PciConfigAccesses
             else if (r.Access.IsMmio() && r.Address - PcLayout.EcamBase < PcLayout.EcamSize)
             {
                 var a = r.Address - PcLayout.EcamBase;
-                var function = new PciFunctionAddress((int)(a >> 20) & 0xFF, (int)(a >> 15) & 0x1F, (int)(a >> 12) & 0x7);
+                var function = PciAddress.FromEcamOffset(a);
                 result.Add(new PciConfigAccess(seq, function, (int)(a & 0xFFF), r.Size, r.Access.IsWrite(), r.Value, PciConfigMechanism.Ecam));
             }
         }
