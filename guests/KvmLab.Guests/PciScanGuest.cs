@@ -41,6 +41,17 @@ public static class PciScanGuest
         [CpuMode.Protected, CpuMode.Long],
         mode => Build(mode, PciAccessMethod.Ecam));
 
+    /// <summary>Emits: print ECX's lowest set bit (x &amp; -x, a BAR's size from its mask) in hex, then <paramref name="suffix"/>.</summary>
+    private static void PrintLowestSetBit(GuestAssembler g, string suffix)
+    {
+        var a = g.Asm;
+        a.mov(eax, ecx);
+        a.neg(ecx);
+        a.and(eax, ecx);
+        g.PrintHex();
+        g.PrintLine(suffix);
+    }
+
     /// <summary>Builds the scan for <paramref name="mode"/> through <paramref name="method"/>.</summary>
     public static GuestImage Build(CpuMode mode, PciAccessMethod method)
     {
@@ -164,20 +175,11 @@ public static class PciScanGuest
         a.mov(ecx, eax);
         a.jmp(printSize);
         a.Label(ref highOnly);
-        a.mov(eax, ecx);
-        a.neg(ecx);
-        a.and(eax, ecx);
-        g.PrintHex();
-        g.PrintLine("00000000");
+        PrintLowestSetBit(g, "00000000");
         a.jmp(nextBar);
 
-        // The size is the lowest set bit of the mask: x & -x.
         a.Label(ref printSize);
-        a.mov(eax, ecx);
-        a.neg(ecx);
-        a.and(eax, ecx);
-        g.PrintHex();
-        g.PrintLine("");
+        PrintLowestSetBit(g, "");
         a.Label(ref nextBar);
         a.add(edi, 4);
         a.jmp(bar);
