@@ -381,7 +381,7 @@ public sealed unsafe class Vcpu : IDisposable
                 if (direction == IoDirection.Out)
                 {
                     var bytes = IoDataSpan();
-                    value = ReadLittleEndian(bytes[..Math.Min(bytes.Length, (int)io.size)]);
+                    value = LittleEndian.Read(bytes[..Math.Min(bytes.Length, (int)io.size)]);
                 }
                 else
                 {
@@ -432,14 +432,6 @@ public sealed unsafe class Vcpu : IDisposable
                 return VcpuExit.ForUnsupported(_run->exit_reason, new ExitDataWords(ExitDataWords.Capacity, words[0], words[1], words[2], words[3]));
             }
         }
-    }
-
-    private static ulong ReadLittleEndian(ReadOnlySpan<byte> bytes)
-    {
-        ulong value = 0;
-        for (int i = bytes.Length - 1; i >= 0; i--)
-            value = (value << 8) | bytes[i];
-        return value;
     }
 
     private string DescribePending() => _pending switch

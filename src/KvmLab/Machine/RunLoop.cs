@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using KvmLab.Kvm;
@@ -213,7 +212,7 @@ public sealed partial class Machine
             var data = Vcpu.WriteData;
             for (var i = 0; i < io.Count; i++)
             {
-                var value = ReadLittleEndian(data.Slice(i * size, size));
+                var value = LittleEndian.Read(data.Slice(i * size, size));
                 var result = Io.Write(io.Port, size, value);
                 RecordAccess(TraceAccess.PioWrite, io.Port, size, value, rip, result, i > 0, entered, exited);
             }
@@ -231,7 +230,7 @@ public sealed partial class Machine
         for (var i = 0; i < io.Count; i++)
         {
             var result = Io.Read(io.Port, size, out var value);
-            WriteLittleEndian(buffer.Slice(i * size, size), value);
+            LittleEndian.Write(buffer.Slice(i * size, size), value);
             RecordAccess(TraceAccess.PioRead, io.Port, size, value, rip, result, i > 0, entered, exited);
         }
         Vcpu.CompleteRead(buffer[..total]);
@@ -391,23 +390,4 @@ public sealed partial class Machine
     private ResolvedExit ResolveLast() => Trace.Resolve(Trace.Count - 1, _lastRecord);
 
     private static long ToNanos(long ticks) => (long)(ticks * NanosPerTick);
-
-    private static ulong ReadLittleEndian(ReadOnlySpan<byte> bytes) => bytes.Length switch
-    {
-        1 => bytes[0],
-        2 => BinaryPrimitives.ReadUInt16LittleEndian(bytes),
-        4 => BinaryPrimitives.ReadUInt32LittleEndian(bytes),
-        _ => BinaryPrimitives.ReadUInt64LittleEndian(bytes),
-    };
-
-    private static void WriteLittleEndian(Span<byte> bytes, ulong value)
-    {
-        switch (bytes.Length)
-        {
-            case 1: bytes[0] = (byte)value; break;
-            case 2: BinaryPrimitives.WriteUInt16LittleEndian(bytes, (ushort)value); break;
-            case 4: BinaryPrimitives.WriteUInt32LittleEndian(bytes, (uint)value); break;
-            default: BinaryPrimitives.WriteUInt64LittleEndian(bytes, value); break;
-        }
-    }
 }
