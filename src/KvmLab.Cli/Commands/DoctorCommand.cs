@@ -103,34 +103,50 @@ internal sealed class DoctorCommand : ICommand
 
     private static string? Backend()
     {
-        var found = new[] { "kvm_intel", "kvm_amd", "kvm_pvm" }.Where(m => Directory.Exists($"/sys/module/{m}")).ToList();
-        if (found.Count == 0 && File.Exists("/proc/modules"))
-        {
-            found = File.ReadLines("/proc/modules").Select(l => l.Split(' ')[0])
-                .Where(m => m is "kvm_intel" or "kvm_amd" or "kvm_pvm").ToList();
-        }
-        return found.Count == 0 ? null : string.Join(", ", found);
+        var modules = KvmBackends.LoadedVendorModules();
+        return modules.Count == 0 ? null : string.Join(", ", modules);
     }
 
-    private void CheckBackend(string? backend)
+    private void CheckBackend(string? modules)
     {
+        var backend = KvmBackends.Current;
         switch (backend)
         {
-            case null:
-                Warn("KVM backend unknown: neither /sys/module nor /proc/modules names kvm_intel, kvm_amd or kvm_pvm");
+            case KvmBackend.Unknown:
+                Warn($"KVM backend unknown (vendor modules loaded: {modules ?? "none"}): its behaviour is measured below, nothing is assumed");
                 break;
-            case var b when b.Contains("kvm_pvm", StringComparison.Ordinal):
-                Warn("KVM backend: kvm_pvm (software, page-table based; no VT-x/AMD-V). Exits work and cost ~7.5 µs each; known limits follow",
-                    "for hardware numbers run on a host with kvm_intel or kvm_amd");
-                Warn("kvm_pvm: IRETD in unpaged 32-bit protected mode is not emulated (KVM_EXIT_INTERNAL_ERROR): run edu-irq in long mode");
-                Warn("kvm_pvm: int3 software breakpoints give KVM_EXIT_INTERNAL_ERROR: use a HLT byte as the breakpoint");
-                Warn("kvm_pvm: hardware execute breakpoints fire again on resume (step one instruction, then re-arm); hardware data watchpoints never fire");
+            case KvmBackend.Pvm:
+                Warn("KVM backend: kvm_pvm (software, page-table based; no VT-x/AMD-V). Its measured differences from SVM/VMX follow",
+                    "for hardware behaviour and numbers run on a host with kvm_intel or kvm_amd, or under tools/nested-kvm (SVM)");
+                Warn("kvm_pvm: IRETD in unpaged 32-bit protected mode is not emulated (KVM_EXIT_INTERNAL_ERROR): edu-irq's protected-mode handler returns with POPFD; RET");
                 Warn("kvm_pvm: a Linux kernel guest boots impractically slowly (>100 s) with emulation failures");
                 break;
             default:
-                Ok($"KVM backend: {backend} (hardware virtualization)");
+                Ok($"KVM backend: {backend.ModuleName()} ({backend.ToString().ToUpperInvariant()}, hardware virtualization)");
                 break;
         }
+        KvmBehaviour behaviour;
+        try
+        {
+            behaviour = KvmBehaviour.Current;
+        }
+        catch (Exception e) when (e is KvmException or InvalidOperationException)
+        {
+            Warn($"KVM behaviour probe failed: {e.Message}", "report this with the output of kvmlab doctor");
+            return;
+        }
+        var hardwareRules = behaviour.OutRip == ExitRip.AtInstruction && behaviour.InRip == ExitRip.AtInstruction
+            && behaviour.MmioWriteRip == ExitRip.PastInstruction && behaviour.MmioReadRip == ExitRip.AtInstruction;
+        foreach (var line in behaviour.Describe())
+            Ok("measured: " + line);
+        if (!hardwareRules)
+            Warn("exit RIP rules differ from KVM's on SVM/VMX (at IN/OUT and MMIO reads, past MMIO writes): KvmLab's disassembly and stepping follow the measured rules");
+        if (!behaviour.SoftwareBreakpoints && behaviour.HardwareBreakpoints)
+            Warn("int3 breakpoints do not work here: KvmLab uses the four hardware execute breakpoints (DR0-DR3) instead");
+        if (!behaviour.SoftwareBreakpoints && !behaviour.HardwareBreakpoints)
+            Warn("neither int3 nor hardware breakpoints fire here: Machine.AddBreakpoint is refused with this reason; single-stepping works");
+        if (!behaviour.DataWatchpoints)
+            Warn("hardware data watchpoints never fire here: Machine.AddWatchpoint is refused with this reason");
     }
 
     private void CheckCapabilities(KvmHost kvm)

@@ -291,25 +291,47 @@ public sealed unsafe class Vcpu : IDisposable
     /// </summary>
     public void SetGuestDebug(bool singleStep, params ReadOnlySpan<ulong> executeBreakpoints)
     {
-        ThrowIfDisposed();
         if (executeBreakpoints.Length > 4)
             throw new ArgumentException($"x86 has 4 debug address registers; got {executeBreakpoints.Length} breakpoints.", nameof(executeBreakpoints));
+        Span<HardwareBreakpoint> hardware = stackalloc HardwareBreakpoint[executeBreakpoints.Length];
+        for (int i = 0; i < hardware.Length; i++)
+            hardware[i] = new HardwareBreakpoint(executeBreakpoints[i]);
+        SetGuestDebug(singleStep, softwareBreakpoints: false, hardware);
+    }
+
+    /// <summary>
+    /// Enables guest debugging in full: <paramref name="singleStep"/> (KVM_GUESTDBG_SINGLESTEP),
+    /// <paramref name="softwareBreakpoints"/> (KVM_GUESTDBG_USE_SW_BP: a guest INT3 becomes a
+    /// <see cref="ExitReason.Debug"/> exit with exception 3 and the INT3's address, instead of a guest #BP), and up to
+    /// four <paramref name="hardware"/> breakpoints or data watchpoints in DR0-DR3 (KVM_GUESTDBG_USE_HW_BP).
+    /// Nothing enabled turns debugging off. Wraps KVM_SET_GUEST_DEBUG.
+    /// </summary>
+    /// <exception cref="ArgumentException">More than four hardware entries, or one DR7 cannot express.</exception>
+    public void SetGuestDebug(bool singleStep, bool softwareBreakpoints, ReadOnlySpan<HardwareBreakpoint> hardware)
+    {
+        ThrowIfDisposed();
+        if (hardware.Length > 4)
+            throw new ArgumentException($"x86 has 4 debug address registers; got {hardware.Length} hardware breakpoints.", nameof(hardware));
         var debug = default(kvm_guest_debug);
-        if (singleStep || executeBreakpoints.Length > 0)
+        if (singleStep || softwareBreakpoints || hardware.Length > 0)
         {
             debug.control = KvmIoctls.KVM_GUESTDBG_ENABLE;
             if (singleStep)
                 debug.control |= KvmIoctls.KVM_GUESTDBG_SINGLESTEP;
-            if (executeBreakpoints.Length > 0)
+            if (softwareBreakpoints)
+                debug.control |= KvmIoctls.KVM_GUESTDBG_USE_SW_BP;
+            if (hardware.Length > 0)
             {
                 debug.control |= KvmIoctls.KVM_GUESTDBG_USE_HW_BP;
-                // Bit 10 of DR7 reads as 1 on every x86; each Ln enable bit is at 2n, and RWn/LENn = 00 means
-                // "execute, 1 byte", the only length an instruction breakpoint may use.
+                // Bit 10 of DR7 reads as 1 on every x86; each Ln enable bit is at 2n, RWn at 16 + 4n, LENn at 18 + 4n.
                 ulong dr7 = 0x400;
-                for (int i = 0; i < executeBreakpoints.Length; i++)
+                for (int i = 0; i < hardware.Length; i++)
                 {
-                    debug.debugreg[i] = executeBreakpoints[i];
+                    hardware[i].Validate();
+                    debug.debugreg[i] = hardware[i].Address;
                     dr7 |= 1UL << (2 * i);
+                    dr7 |= (ulong)hardware[i].Kind << (16 + 4 * i);
+                    dr7 |= hardware[i].LengthBits << (18 + 4 * i);
                 }
                 debug.debugreg[7] = dr7;
             }
