@@ -1,3 +1,4 @@
+using KvmLab.Kvm;
 using KvmLab.Loading;
 using KvmLab.Tracing;
 
@@ -5,8 +6,9 @@ namespace KvmLab.Guests;
 
 /// <summary>
 /// The instruction behind a trace record of a <see cref="Machine"/>, in NASM syntax, read from the machine's guest RAM
-/// at the record's RIP and decoded with <see cref="TrapDisassembler"/> (at RIP after IN and MMIO reads, ending at RIP
-/// after OUT and MMIO writes).
+/// at the record's RIP and decoded with <see cref="TrapDisassembler"/>: at RIP where KVM left RIP at the instruction,
+/// ending at RIP where KVM completed it first, as this host's KVM measurably does for that kind of exit
+/// (<see cref="Machine.Behaviour"/>).
 /// </summary>
 /// <remarks>
 /// <para>A record holds RIP only, not the segment or mode it ran in. By default the record is decoded in the mode of
@@ -56,8 +58,10 @@ public static class TraceDisassembly
         var end = Math.Min(linear + Window, ram.End);
         if (linear < start || linear > end) return null;
         var code = ram.GetSpan(start, (int)(end - start));
-        ushort? port = record.Access.IsPio() ? (ushort)record.Address : null;
-        return TrapDisassembler.FindTrappingInstruction(code, start - segmentBase, record.Rip, m, kind, record.Size, port);
+        var isPio = record.Access.IsPio();
+        ushort? port = isPio ? (ushort)record.Address : null;
+        var position = machine.Behaviour.IsRipPast(isPio, kind is TrapKind.PortWrite or TrapKind.MmioWrite) ? ExitRip.PastInstruction : ExitRip.AtInstruction;
+        return TrapDisassembler.FindTrappingInstruction(code, start - segmentBase, record.Rip, m, kind, record.Size, position, port);
     }
 
     /// <summary>The trapped instruction of <paramref name="exit"/>, e.g. <c>machine.InstructionAt(machine.LastRecord)</c>.</summary>

@@ -1,4 +1,5 @@
 using Iced.Intel;
+using KvmLab.Kvm;
 using KvmLab.Loading;
 
 namespace KvmLab.Guests;
@@ -7,16 +8,17 @@ namespace KvmLab.Guests;
 /// Names the instruction behind a VM exit, in NASM syntax, from the guest code bytes around RIP.
 /// </summary>
 /// <remarks>
-/// <para>For reads (IN/INS, MMIO reads) the access has not completed when KVM_RUN returns: RIP points at the
-/// instruction, so decoding at RIP is exact. For writes (OUT/OUTS, MMIO writes) the CPU has retired the
-/// instruction: RIP points past it, and x86 cannot be decoded backwards uniquely. The disassembler tries every
-/// start from RIP-1 to RIP-15, keeps the decodings that end exactly at RIP and perform the access (an OUT/OUTS of
-/// the exit's size; an instruction writing memory with the exit's size) and, when the port is known, drops
-/// immediate-port forms naming another port. Several may survive: <c>e6 ee</c> is <c>out 0xEE,al</c>, but its
-/// last byte alone is <c>out dx,al</c>; for an exit on port 0xEE both end at RIP and both fit. It then picks the
-/// longest, since a decoding that starts earlier accounts for more of the bytes before RIP, and lists the others
-/// in <see cref="TrappedInstruction.Candidates"/>. Only the guest's registers or an earlier trace entry could
-/// settle it (was DX 0xEE?); the disassembler does not guess further.</para>
+/// <para>Where KVM left RIP is a fact of the exit kind and the backend (<see cref="KvmLab.Kvm.KvmBehaviour"/>): when
+/// the access has not completed, RIP points at the instruction and decoding at RIP is exact (IN and MMIO reads
+/// everywhere, OUT on SVM/VMX). When KVM completed it first, RIP points past it (MMIO writes everywhere, OUT on
+/// kvm_pvm), and x86 cannot be decoded backwards uniquely. The disassembler then tries every start from RIP-1 to
+/// RIP-15, keeps the decodings that end exactly at RIP and perform the access (an OUT/OUTS of the exit's size; an
+/// instruction writing memory with the exit's size) and, when the port is known, drops immediate-port forms naming
+/// another port. Several may survive: <c>e6 ee</c> is <c>out 0xEE,al</c>, but its last byte alone is
+/// <c>out dx,al</c>; for an exit on port 0xEE both end at RIP and both fit. It then picks the longest, since a
+/// decoding that starts earlier accounts for more of the bytes before RIP, and lists the others in
+/// <see cref="TrappedInstruction.Candidates"/>. Only the guest's registers or an earlier trace entry could settle it
+/// (was DX 0xEE?); the disassembler does not guess further.</para>
 /// <para>Bytes that do not decode never throw; they produce <c>(bad)</c> entries, as Iced does.</para>
 /// </remarks>
 public static class TrapDisassembler
@@ -52,10 +54,11 @@ public static class TrapDisassembler
     /// <param name="mode">The CPU mode the guest was in.</param>
     /// <param name="kind">The exit.</param>
     /// <param name="size">The access size the exit reported (1, 2, 4 or 8).</param>
+    /// <param name="ripPosition">Where KVM left RIP for this exit (<see cref="KvmLab.Kvm.KvmBehaviour.IsRipPast"/> says, per backend).</param>
     /// <param name="port">For port exits, the port, to tell <c>out imm8</c> forms apart; null if unknown.</param>
     /// <returns>The attribution, or null when no decoding fits (code not covered, or not the guest's real code).</returns>
     public static TrappedInstruction? FindTrappingInstruction(
-        ReadOnlySpan<byte> code, ulong codeIp, ulong rip, CpuMode mode, TrapKind kind, int size, ushort? port = null)
+        ReadOnlySpan<byte> code, ulong codeIp, ulong rip, CpuMode mode, TrapKind kind, int size, ExitRip ripPosition, ushort? port = null)
     {
         var bytes = code.ToArray();
         if (rip < codeIp || rip > codeIp + (ulong)bytes.Length)
@@ -63,7 +66,7 @@ public static class TrapDisassembler
         var formatter = Formatter();
         var at = (int)(rip - codeIp);
         var candidates = new List<(Instruction Instruction, DisassembledInstruction Record)>();
-        if (kind is TrapKind.PortRead or TrapKind.MmioRead)
+        if (ripPosition == ExitRip.AtInstruction)
         {
             if (Decode(bytes, at, codeIp, mode) is { } i && Matches(i, kind, size) && PortFits(i, port))
                 candidates.Add((i, ToRecord(i, bytes, at, formatter)));

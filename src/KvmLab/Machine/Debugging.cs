@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using KvmLab.Kvm;
 using KvmLab.Loading;
 using KvmLab.Tracing;
@@ -8,23 +7,29 @@ namespace KvmLab;
 // Guest debugging: single-step one instruction at a time and hardware execute breakpoints, through
 // KVM_SET_GUEST_DEBUG (QEMU's gdbstub uses the same ioctl through kvm_update_guest_debug).
 //
-// What works where (measured on the software kvm_pvm backend, and how hardware KVM behaves):
-// - Single-step (KVM_GUESTDBG_SINGLESTEP) works on both: one KVM_EXIT_DEBUG per instruction. An instruction that
-//   exits to user space (IN, OUT, MMIO) first produces its IO/MMIO exit, then the DEBUG exit once it completes.
-// - Software breakpoints (an INT3 byte patched into guest code) end in KVM_EXIT_INTERNAL_ERROR on kvm_pvm, so
-//   KvmLab does not use them.
-// - Hardware execute breakpoints (DR0-DR3, KVM_GUESTDBG_USE_HW_BP) fire on both, but resuming at the breakpoint
-//   fires it again. So, as gdb does, a run that starts where the last one stopped at a breakpoint first steps
-//   one instruction with the breakpoints disarmed, then re-arms them. Hardware has four, and so does KvmLab.
-// - Hardware data watchpoints never fire on kvm_pvm; KvmLab offers none.
+// What differs between KVM backends is measured once per process by KvmBehaviour (Kvm/KvmBehaviour.cs), not assumed:
+// - Single-step (KVM_GUESTDBG_SINGLESTEP) gives one KVM_EXIT_DEBUG per instruction everywhere. An instruction that
+//   exits to user space (IN, OUT, MMIO) first produces its IO/MMIO exit. If KVM left RIP at it (port I/O and MMIO
+//   reads on SVM/VMX), the next KVM_RUN completes it and raises the step's trap. If KVM already completed it (MMIO
+//   writes everywhere, OUT on kvm_pvm), the trap is lost (x86_emulate_instruction's "FIXME: return into emulator if
+//   single-stepping"): the step ends at the write exit instead of running one more instruction unseen.
+// - Breakpoints: INT3 patched into guest RAM (KVM_GUESTDBG_USE_SW_BP) where it works (SVM/VMX), any number of them;
+//   hardware execute breakpoints in DR0-DR3 (KVM_GUESTDBG_USE_HW_BP) where it does not (kvm_pvm gives
+//   KVM_EXIT_INTERNAL_ERROR for INT3), four at most. INT3 bytes are in RAM only while the guest runs, so reading guest
+//   code (stepping, disassembly) never sees them. Resuming at a breakpoint first single-steps that instruction with
+//   breakpoints removed, as gdb does, then re-arms them.
+// - Data watchpoints (DR0-DR3 with RW = write or read/write) where they fire (SVM/VMX; never on kvm_pvm).
 public sealed partial class Machine
 {
-    private const int HardwareBreakpointSlots = 4;
+    private const int DebugAddressRegisters = 4;
     private const int MaxInstructionLength = 15;
+    private const byte Int3 = 0xCC;
     private const ulong Cr0ProtectionEnable = 1;
     private const ulong EferLongModeActive = 1UL << 10;
 
     private readonly List<ulong> _breakpoints = new();
+    private readonly List<HardwareBreakpoint> _watchpoints = new();
+    private readonly Dictionary<ulong, byte> _patchedBytes = new();
     private bool _singleStepping;
     private ulong? _stepTrapOwedAt;
     private bool _resumeOverBreakpoint;
@@ -33,28 +38,56 @@ public sealed partial class Machine
     /// <summary>Whether this host's KVM offers guest debugging (KVM_CAP_SET_GUEST_DEBUG): single-step and breakpoints.</summary>
     public bool SupportsGuestDebug => _supportsGuestDebug ??= Kvm.CheckExtension(KvmCapability.SetGuestDebug) > 0;
 
-    /// <summary>The armed hardware execute breakpoints (linear addresses), at most four.</summary>
+    /// <summary>This host's measured KVM behaviour (probed once per process on first use; see <see cref="KvmBehaviour"/>).</summary>
+    public KvmBehaviour Behaviour => KvmBehaviour.Current;
+
+    /// <summary>
+    /// True when breakpoints are INT3 bytes (KVM_GUESTDBG_USE_SW_BP; any number, in RAM), false when they are hardware
+    /// execute breakpoints (DR0-DR3; four at most, shared with watchpoints). Decided by what this host's KVM measurably
+    /// supports (<see cref="KvmBehaviour.SoftwareBreakpoints"/>).
+    /// </summary>
+    public bool UsesSoftwareBreakpoints => SupportsGuestDebug && Behaviour.SoftwareBreakpoints;
+
+    /// <summary>The armed breakpoints (linear addresses).</summary>
     public IReadOnlyList<ulong> Breakpoints => _breakpoints;
+
+    /// <summary>The armed data watchpoints.</summary>
+    public IReadOnlyList<HardwareBreakpoint> Watchpoints => _watchpoints;
 
     /// <summary>The breakpoint the last <see cref="Run(RunOptions?)"/> or <see cref="Step"/> stopped at, or null.</summary>
     public ulong? LastBreakpoint { get; private set; }
 
+    /// <summary>The watchpoint the last run stopped at (it stops after the access), or null.</summary>
+    public HardwareBreakpoint? LastWatchpoint { get; private set; }
+
     /// <summary>
-    /// Arms a hardware execute breakpoint (DR0-DR3) at <paramref name="linearAddress"/>: a run stops with
-    /// <see cref="StopReason.Debug"/> before the instruction there executes. The address is linear: in the flat
-    /// protected and long modes it is the RIP value, in real mode CS base + IP (the guest-physical address of the
-    /// instruction in the image). The next run resumes past the breakpoint, which stays armed.
+    /// Arms a breakpoint at <paramref name="linearAddress"/>: a run stops with <see cref="StopReason.Debug"/> before the
+    /// instruction there executes. The address is linear: in the flat protected and long modes it is the RIP value, in
+    /// real mode CS base + IP (the guest-physical address of the instruction in the image). The next run resumes past
+    /// the breakpoint, which stays armed. An INT3 in guest RAM where this KVM supports it
+    /// (<see cref="UsesSoftwareBreakpoints"/>), else a hardware execute breakpoint.
     /// </summary>
     /// <exception cref="NotSupportedException">The host lacks KVM_CAP_SET_GUEST_DEBUG.</exception>
-    /// <exception cref="InvalidOperationException">Four breakpoints are armed already (x86 has four debug address registers).</exception>
+    /// <exception cref="ArgumentException">An INT3 breakpoint outside guest RAM.</exception>
+    /// <exception cref="InvalidOperationException">All four debug address registers are in use (hardware breakpoints).</exception>
     public void AddBreakpoint(ulong linearAddress)
     {
         ThrowIfDisposed();
         RequireGuestDebug();
         if (_breakpoints.Contains(linearAddress)) return;
-        if (_breakpoints.Count == HardwareBreakpointSlots)
-            throw new InvalidOperationException(
-                $"x86 has {HardwareBreakpointSlots} debug address registers and all hold breakpoints ({string.Join(", ", _breakpoints.Select(b => $"0x{b:x}"))}): remove one first.");
+        if (!UsesSoftwareBreakpoints && !Behaviour.HardwareBreakpoints)
+            throw new NotSupportedException(
+                $"This host's KVM ({Behaviour.Backend.ModuleName()}) fires neither INT3 nor hardware execute breakpoints (measured by KvmBehaviour's probe); "
+                + "single-step to the instruction instead (StepInstruction).");
+        if (UsesSoftwareBreakpoints)
+        {
+            if (!Ram.Contains(linearAddress, 1))
+                throw new ArgumentException($"An INT3 breakpoint goes into guest RAM ({Ram}); 0x{linearAddress:x} is outside it.", nameof(linearAddress));
+        }
+        else
+        {
+            RequireFreeDebugRegister("breakpoints");
+        }
         _breakpoints.Add(linearAddress);
         ApplyGuestDebug();
     }
@@ -75,6 +108,41 @@ public sealed partial class Machine
         if (_breakpoints.Count == 0) return;
         _breakpoints.Clear();
         ApplyGuestDebug();
+    }
+
+    /// <summary>
+    /// Arms a data watchpoint in a debug address register: a run stops with <see cref="StopReason.Debug"/> right after
+    /// an instruction writes (or, with <see cref="BreakpointKind.ReadWrite"/>, reads or writes) any of the
+    /// <paramref name="length"/> bytes (1, 2, 4 or 8, aligned) at <paramref name="linearAddress"/>.
+    /// <see cref="LastWatchpoint"/> says which fired.
+    /// </summary>
+    /// <exception cref="NotSupportedException">This KVM does not fire data watchpoints (measured: kvm_pvm), or lacks guest debugging.</exception>
+    /// <exception cref="InvalidOperationException">All four debug address registers are in use.</exception>
+    public void AddWatchpoint(ulong linearAddress, int length = 1, BreakpointKind kind = BreakpointKind.Write)
+    {
+        ThrowIfDisposed();
+        RequireGuestDebug();
+        if (kind == BreakpointKind.Execute)
+            throw new ArgumentException("A watchpoint watches data (Write or ReadWrite); use AddBreakpoint for instructions.", nameof(kind));
+        if (!Behaviour.DataWatchpoints)
+            throw new NotSupportedException(
+                $"This host's KVM ({Behaviour.Backend.ModuleName()}) never fires hardware data watchpoints (measured by KvmBehaviour's probe); "
+                + "run on hardware KVM (kvm_intel or kvm_amd), or single-step and compare memory.");
+        var watchpoint = new HardwareBreakpoint(linearAddress, kind, length);
+        watchpoint.Validate();
+        if (_watchpoints.Contains(watchpoint)) return;
+        RequireFreeDebugRegister("breakpoints and watchpoints");
+        _watchpoints.Add(watchpoint);
+        ApplyGuestDebug();
+    }
+
+    /// <summary>Disarms the watchpoints at <paramref name="linearAddress"/>; false if there were none.</summary>
+    public bool RemoveWatchpoint(ulong linearAddress)
+    {
+        ThrowIfDisposed();
+        if (_watchpoints.RemoveAll(w => w.Address == linearAddress) == 0) return false;
+        ApplyGuestDebug();
+        return true;
     }
 
     /// <summary>
@@ -151,6 +219,7 @@ public sealed partial class Machine
     private StopReason? ResumeFromBreakpoint(ref RunContext ctx)
     {
         LastBreakpoint = null;
+        LastWatchpoint = null;
         if (!_resumeOverBreakpoint) return null;
         _resumeOverBreakpoint = false;
         var stop = StepWithBreakpointsDisarmed(ref ctx);
@@ -159,13 +228,17 @@ public sealed partial class Machine
 
     private StopReason StepWithBreakpointsDisarmed(ref RunContext ctx)
     {
-        Vcpu.SetGuestDebug(singleStep: true);
+        RemoveSoftwareBreakpoints();
         _singleStepping = true;
         try
         {
             StopReason? stop;
             while (true)
             {
+                // Re-armed before every KVM_RUN, as QEMU's gdbstub does: KVM keeps the trap flag set only while RIP
+                // is where KVM_SET_GUEST_DEBUG found it (x86.c __kvm_set_rflags), and an instruction its emulator
+                // completed (an MMIO access) moved RIP.
+                Vcpu.SetGuestDebug(singleStep: true);
                 stop = RunOnce(ref ctx);
                 var exit = Vcpu.LastExit;
                 // A trap owed for the previous step (hardware KVM raises it on re-entry, with no instruction run): skip it.
@@ -176,12 +249,13 @@ public sealed partial class Machine
                 }
                 _stepTrapOwedAt = null;
                 if (stop is not null) return stop.Value;
-                // An OUT or MMIO-write exit comes back with the instruction already complete. kvm_pvm then drops the
-                // single-step trap and would run one more instruction unseen: the step ends here instead.
-                if (IsCompletedWrite(exit))
+                // An access KVM already completed (RIP past it) may have lost its trap: the step ends here rather than
+                // run one more instruction unseen. Where the trap still comes, it is owed and skipped on the next step.
+                // An access KVM left at its instruction is completed, and trapped, by the next KVM_RUN.
+                if (IsCompletedAccess(exit, out var trap))
                 {
-                    _stepTrapOwedAt = LinearRip();
-                    _stopDetail = "single step completed by its own write exit";
+                    _stepTrapOwedAt = trap == StepTrap.Delivered ? LinearRip() : null;
+                    _stopDetail = "single step completed by its own access exit";
                     return StopReason.Debug;
                 }
             }
@@ -201,18 +275,36 @@ public sealed partial class Machine
             _stopDetail = $"single step to 0x{debug.Pc:x}";
             return;
         }
-        if (_breakpoints.Contains(debug.Pc))
+        if (_breakpoints.Contains(debug.Pc) && (debug.Exception == BreakpointVector || !UsesSoftwareBreakpoints))
         {
             LastBreakpoint = debug.Pc;
             _resumeOverBreakpoint = true;
             _stopDetail = $"breakpoint at 0x{debug.Pc:x}";
             return;
         }
+        var slots = HardwareSlots();
+        for (var i = 0; i < slots.Length; i++)
+        {
+            if ((debug.Dr6 & (1UL << i)) == 0 || slots[i].Kind == BreakpointKind.Execute) continue;
+            LastWatchpoint = slots[i];
+            _stopDetail = $"watchpoint 0x{slots[i].Address:x} ({slots[i].Length} byte(s), {slots[i].Kind}) hit; the instruction before 0x{debug.Pc:x} accessed it";
+            return;
+        }
         _stopDetail = debug.ToString();
     }
 
-    private static bool IsCompletedWrite(in VcpuExit exit) =>
-        (exit.Reason == ExitReason.Io && exit.Io.Direction == IoDirection.Out) || (exit.Reason == ExitReason.Mmio && exit.Mmio.IsWrite);
+    private bool IsCompletedAccess(in VcpuExit exit, out StepTrap trap)
+    {
+        trap = StepTrap.Other;
+        bool isPio, isWrite;
+        if (exit.Reason == ExitReason.Io) (isPio, isWrite) = (true, exit.Io.Direction == IoDirection.Out);
+        else if (exit.Reason == ExitReason.Mmio) (isPio, isWrite) = (false, exit.Mmio.IsWrite);
+        else return false;
+        var behaviour = Behaviour;
+        if (!behaviour.IsRipPast(isPio, isWrite)) return false;
+        trap = isPio ? behaviour.StepOverOut : behaviour.StepOverMmioWrite;
+        return true;
+    }
 
     private ulong LinearRip() => Linear(Vcpu.GetRegisters().Rip, Vcpu.GetSpecialRegisters());
 
@@ -224,9 +316,60 @@ public sealed partial class Machine
         _stepTrapOwedAt = null;
         _resumeOverBreakpoint = false;
         LastBreakpoint = null;
+        LastWatchpoint = null;
     }
 
-    private void ApplyGuestDebug() => Vcpu.SetGuestDebug(false, CollectionsMarshal.AsSpan(_breakpoints));
+    private const uint BreakpointVector = 3;
+
+    /// <summary>What goes into DR0-DR3: hardware execute breakpoints (when INT3 is not used), then watchpoints.</summary>
+    private HardwareBreakpoint[] HardwareSlots()
+    {
+        var execute = UsesSoftwareBreakpoints ? [] : _breakpoints.Select(b => new HardwareBreakpoint(b));
+        return [.. execute, .. _watchpoints];
+    }
+
+    private void RequireFreeDebugRegister(string holders)
+    {
+        var used = HardwareSlots();
+        if (used.Length == DebugAddressRegisters)
+            throw new InvalidOperationException(
+                $"x86 has {DebugAddressRegisters} debug address registers and all hold {holders} ({string.Join(", ", used.Select(b => $"0x{b.Address:x}"))}): remove one first.");
+    }
+
+    private void ApplyGuestDebug()
+    {
+        if (!SupportsGuestDebug) return;
+        var software = UsesSoftwareBreakpoints && _breakpoints.Count > 0;
+        Vcpu.SetGuestDebug(singleStep: false, software, HardwareSlots());
+        if (software) InsertSoftwareBreakpoints();
+        else RemoveSoftwareBreakpoints();
+    }
+
+    // INT3 bytes live in RAM only while the vCPU runs (BeginRun inserts, EndRun removes): whoever reads guest code
+    // between runs sees the guest's own bytes.
+    private void InsertSoftwareBreakpoints()
+    {
+        if (!_running || _singleStepping || !UsesSoftwareBreakpoints) return;
+        foreach (var address in _breakpoints)
+        {
+            if (_patchedBytes.ContainsKey(address)) continue;
+            var span = Ram.GetSpan(address, 1);
+            _patchedBytes[address] = span[0];
+            span[0] = Int3;
+        }
+    }
+
+    private void RemoveSoftwareBreakpoints()
+    {
+        if (_patchedBytes.Count == 0) return;
+        foreach (var (address, original) in _patchedBytes)
+        {
+            var span = Ram.GetSpan(address, 1);
+            // The guest may have rewritten the byte itself (self-modifying code): then its byte stands.
+            if (span[0] == Int3) span[0] = original;
+        }
+        _patchedBytes.Clear();
+    }
 
     private void RequireGuestDebug()
     {

@@ -22,6 +22,7 @@ public sealed partial class Machine
     private ushort _lastSource = ExitRecord.None;
     private ExitRecord _lastRecord;
     private bool _coalesced;
+    private bool _running;
     private long _nextClockDue = long.MaxValue;
     private long _armedAt = long.MaxValue;
     private long _exitsAtHaltCheck = -1;
@@ -114,6 +115,8 @@ public sealed partial class Machine
 
     private void BeginRun(ref RunContext ctx)
     {
+        _running = true;
+        if (_breakpoints.Count > 0) InsertSoftwareBreakpoints();
         DebugExit.Reset();
         _stopDetail = "";
         _exitsAtHaltCheck = -1;
@@ -125,6 +128,8 @@ public sealed partial class Machine
     {
         _kicker.Disarm();
         _armedAt = long.MaxValue;
+        _running = false;
+        if (_breakpoints.Count > 0) RemoveSoftwareBreakpoints();
     }
 
     /// <summary>One KVM_RUN and its dispatch; returns why the run must stop, or null to go on.</summary>
