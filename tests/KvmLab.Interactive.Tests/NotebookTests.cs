@@ -1,3 +1,4 @@
+using KvmLab.Kvm;
 using KvmLab.Testing;
 
 namespace KvmLab.Interactive.Tests;
@@ -47,6 +48,7 @@ public class NotebookTests
         { "08-single-stepping-and-your-own-guest.ipynb",
             ["holds: after the imul RAX holds 6 x 7 = 42", "holds: together the 9 steps ran the listing's first 9 instructions in order",
              "holds: every completed step ran exactly one instruction, the OUT to COM1 included",
+             "as measured for kvm_", "measured: RIP at an OUT exit: ",
              "holds: the breakpoint was hit 12 times, once per factorial", "holds: RBX = 1, 2, ..., 12 at the hits",
              "KVM_EXIT_DEBUG: 12 breakpoint hits and 12 one-instruction steps that resumed past them",
              "device exits of the run map back to an instruction in the guest's code"],
@@ -67,6 +69,8 @@ public class NotebookTests
         Assert.NotEmpty(outputs);
     }
 
+    private static bool BreakpointsFire => KvmBehaviour.Current.SoftwareBreakpoints || KvmBehaviour.Current.HardwareBreakpoints;
+
     [Fact]
     public void EveryChapterHasItsOutputsChecked()
     {
@@ -79,6 +83,14 @@ public class NotebookTests
     [MemberData(nameof(ChapterOutputs))]
     public async Task ChapterShowsItsCheckedClaimsAndDisplays(string notebook, string[] claims, string[] html, int charts)
     {
+        // Chapter 8 shows breakpoint hits where this KVM fires breakpoints, and their refusal where it measurably fires
+        // none (QEMU's TCG emulating SVM): each run is checked for what its backend shows.
+        if (notebook.StartsWith("08-", StringComparison.Ordinal) && !BreakpointsFire)
+        {
+            claims = [.. claims.Where(c => !c.Contains("hit", StringComparison.Ordinal)),
+                "holds: AddBreakpoint is refused, naming the measurement"];
+            html = [.. html.Where(h => !h.Contains("last_line_printed", StringComparison.Ordinal))];
+        }
         var outputs = await NotebookRunner.RunAsync(Path.Combine(NotebookRunner.NotebooksDirectory(), notebook));
 
         var text = string.Join("\n", outputs.Where(o => o.MimeType == "text/plain").Select(o => o.Value));

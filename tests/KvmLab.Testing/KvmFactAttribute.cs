@@ -1,10 +1,14 @@
+using Xunit;
+using Xunit.Sdk;
+
 namespace KvmLab.Testing;
 
 /// <summary>
 /// A fact that needs a usable /dev/kvm. Without one it is skipped on a developer's machine and
 /// FAILS (runs and throws) when KVMLAB_REQUIRE_KVM=1, which CI sets: KVM tests never pass by skipping.
 /// </summary>
-public sealed class KvmFactAttribute : FactAttribute
+[TraitDiscoverer(NeedsKvmTraitDiscoverer.TypeName, NeedsKvmTraitDiscoverer.AssemblyName)]
+public sealed class KvmFactAttribute : FactAttribute, ITraitAttribute
 {
     public KvmFactAttribute()
     {
@@ -14,7 +18,8 @@ public sealed class KvmFactAttribute : FactAttribute
 }
 
 /// <summary>A theory that needs /dev/kvm; same rules as <see cref="KvmFactAttribute"/>.</summary>
-public sealed class KvmTheoryAttribute : TheoryAttribute
+[TraitDiscoverer(NeedsKvmTraitDiscoverer.TypeName, NeedsKvmTraitDiscoverer.AssemblyName)]
+public sealed class KvmTheoryAttribute : TheoryAttribute, ITraitAttribute
 {
     public KvmTheoryAttribute()
     {

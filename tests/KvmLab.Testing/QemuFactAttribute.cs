@@ -1,30 +1,37 @@
 using KvmLab.Qemu;
+using Xunit;
+using Xunit.Sdk;
 
 namespace KvmLab.Testing;
 
 /// <summary>
-/// A fact that runs the installed qemu-system-x86_64 (the reference implementation). Skipped where QEMU is missing,
+/// A fact that runs the installed qemu-system-x86_64 (the reference implementation), by default under
+/// <c>-accel kvm</c>: it needs /dev/kvm like a KVM test and carries the same trait. Skipped where QEMU is missing,
 /// and FAILS there when KVMLAB_REQUIRE_QEMU=1 (CI sets it), so QEMU tests never pass by skipping.
 /// </summary>
-public sealed class QemuFactAttribute : FactAttribute
+[TraitDiscoverer(NeedsKvmTraitDiscoverer.TypeName, NeedsKvmTraitDiscoverer.AssemblyName)]
+public sealed class QemuFactAttribute : FactAttribute, ITraitAttribute
 {
     public QemuFactAttribute() => Skip = QemuAvailability.SkipReason(needsKvm: false);
 }
 
 /// <summary>A theory that needs QEMU; same rules as <see cref="QemuFactAttribute"/>.</summary>
-public sealed class QemuTheoryAttribute : TheoryAttribute
+[TraitDiscoverer(NeedsKvmTraitDiscoverer.TypeName, NeedsKvmTraitDiscoverer.AssemblyName)]
+public sealed class QemuTheoryAttribute : TheoryAttribute, ITraitAttribute
 {
     public QemuTheoryAttribute() => Skip = QemuAvailability.SkipReason(needsKvm: false);
 }
 
 /// <summary>A fact that runs a guest on KvmLab (needs /dev/kvm) and under QEMU: the rules of both apply.</summary>
-public sealed class CompareFactAttribute : FactAttribute
+[TraitDiscoverer(NeedsKvmTraitDiscoverer.TypeName, NeedsKvmTraitDiscoverer.AssemblyName)]
+public sealed class CompareFactAttribute : FactAttribute, ITraitAttribute
 {
     public CompareFactAttribute() => Skip = QemuAvailability.SkipReason(needsKvm: true);
 }
 
 /// <summary>A theory with the rules of <see cref="CompareFactAttribute"/>.</summary>
-public sealed class CompareTheoryAttribute : TheoryAttribute
+[TraitDiscoverer(NeedsKvmTraitDiscoverer.TypeName, NeedsKvmTraitDiscoverer.AssemblyName)]
+public sealed class CompareTheoryAttribute : TheoryAttribute, ITraitAttribute
 {
     public CompareTheoryAttribute() => Skip = QemuAvailability.SkipReason(needsKvm: true);
 }

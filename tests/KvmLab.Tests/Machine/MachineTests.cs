@@ -18,6 +18,13 @@ public class MachineTests
         0xF4,             // hlt
     };
 
+    // A slow host (emulation) may also see the run loop's periodic halt check, an INTR exit with no access: the
+    // claims below are about device accesses and the exits they cost.
+    private static List<ResolvedExit> DeviceAccesses(KvmLab.Machine m) =>
+        Enumerable.Range(0, m.Trace.Count).Select(m.Trace.Resolve).Where(e => e.Record.Access != TraceAccess.None).ToList();
+
+    private static int DeviceExits(KvmLab.Machine m) => m.Trace.Count(r => r.IsExit && r.Access != TraceAccess.None);
+
     private static GuestImage Real(byte[] code) => new("test", code, PcLayout.DefaultRealModeLoadAddress, PcLayout.DefaultRealModeLoadAddress, CpuMode.Real);
 
     private static GuestImage Protected(byte[] code) => new("test", code, PcLayout.DefaultFlatLoadAddress, PcLayout.DefaultFlatLoadAddress, CpuMode.Protected);
@@ -38,7 +45,7 @@ public class MachineTests
         Assert.Equal(TraceAccess.PioWrite, first.Record.Access);
         Assert.Equal(0x3f8UL, first.Record.Address);
         Assert.Equal(0x41UL, first.Record.Value);
-        Assert.Equal(PcLayout.DefaultRealModeLoadAddress + 6 - 0x10000, first.Record.Rip & 0xffff);
+        Assert.Equal(BackendRules.Rip(BackendRules.Out, PcLayout.DefaultRealModeLoadAddress + 5 - 0x10000, 1), first.Record.Rip & 0xffff);
         var last = accesses[1];
         Assert.Equal("isa-debug-exit", last.Device);
         Assert.True(last.Record.Flags.HasFlag(ExitFlags.EndsRun));
@@ -119,7 +126,7 @@ public class MachineTests
         Assert.Equal(StopReason.DebugExit, result.Reason);
         // isa-debug-exit is two ports wide: the dword OUT is split and the device sees the low word, as in QEMU.
         Assert.Equal((0x1234UL << 1) | 1, result.ExitStatus);
-        var read = m.Trace.Resolve(1);
+        var read = DeviceAccesses(m)[1];
         Assert.Equal(TraceAccess.PioRead, read.Record.Access);
         Assert.Equal("pci-conf-data", read.Region);
         Assert.Equal(0x11e81234UL, read.Record.Value);
@@ -138,7 +145,7 @@ public class MachineTests
         using var m = KvmLab.Machine.Boot(Protected(code));
         var result = m.Run();
         Assert.Equal((0x1234UL << 1) | 1, result.ExitStatus);
-        var read = m.Trace.Resolve(0);
+        var read = DeviceAccesses(m)[0];
         Assert.Equal(0x11e81234UL, read.Record.Value);
         Assert.Equal(ExitReason.Mmio, read.Record.Reason);
         Assert.Equal(TraceAccess.MmioRead, read.Record.Access);
@@ -157,8 +164,8 @@ public class MachineTests
         using var m = KvmLab.Machine.Boot(Protected(code));
         var result = m.Run();
         Assert.Equal(1UL, result.ExitStatus);
-        Assert.True(m.Trace[0].Flags.HasFlag(ExitFlags.Unassigned));
-        Assert.Equal("unassigned", m.Trace.Resolve(0).Target);
+        Assert.True(DeviceAccesses(m)[0].Record.Flags.HasFlag(ExitFlags.Unassigned));
+        Assert.Equal("unassigned", DeviceAccesses(m)[0].Target);
     }
 
     [KvmFact]
@@ -197,12 +204,12 @@ public class MachineTests
         body.AddRange(new byte[] { 0x66, 0xBA, 0x01, 0x05, 0xEF, 0xF4 });
         using var before = KvmLab.Machine.Boot(Protected(body.ToArray()));
         before.Run();
-        Assert.Equal(11, before.Trace.ExitCount);
+        Assert.Equal(11, DeviceExits(before));
 
         using var after = KvmLab.Machine.Boot(Protected(body.ToArray()));
         after.MapRam(0xB0010000, 0x1000);
         var result = after.Run();
-        Assert.Equal(1, after.Trace.ExitCount);
+        Assert.Equal(1, DeviceExits(after));
         Assert.Equal(1UL, result.ExitStatus); // RAM reads 0, so eax = 0
     }
 
@@ -277,6 +284,6 @@ public class MachineTests
         Assert.Equal([(ExitReason.Mmio, TraceAccess.MmioWrite, 0xE000_0000UL, 0x11UL), (ExitReason.Mmio, TraceAccess.MmioWrite, 0xE000_0004UL, 0x22UL),
             (ExitReason.Io, TraceAccess.PioWrite, 0x80UL, 0x33UL)], replayed.Select(r => (r.Reason, r.Access, r.Address, r.Value)));
         Assert.All(replayed, r => Assert.False(r.IsExit));
-        Assert.Equal(1, m.Trace.ExitCount); // only the debug-exit OUT left the guest
+        Assert.Equal(1, DeviceExits(m)); // only the debug-exit OUT left the guest
     }
 }

@@ -6,11 +6,14 @@ namespace KvmLab.Tests.Qemu;
 
 public class QemuRunnerTests
 {
+    // QEMU's own default (10 s), grown under emulation, where QEMU itself runs under TCG.
+    private static readonly TimeSpan QemuTimeout = TestScale.Bound(TimeSpan.FromSeconds(10));
+
     [Fact]
     public void Command_line_enables_the_three_events_and_opens_no_network_or_monitor()
     {
         var args = QemuRunner.BuildArguments("/t/bios.bin", "/t/a,b/serial.out", "/t/trace.log",
-            new QemuRunOptions { Edu = true, PciTestdev = true, Accelerator = QemuAccelerator.Tcg });
+            new QemuRunOptions { Timeout = QemuTimeout, Edu = true, PciTestdev = true, Accelerator = QemuAccelerator.Tcg });
         var line = string.Join(' ', args);
 
         Assert.StartsWith("-accel tcg -M pc -nodefaults -m 16 -display none -nic none ", line);
@@ -41,7 +44,7 @@ public class QemuRunnerTests
     [QemuFact]
     public void Hello_under_kvm_prints_hi_and_exits_through_debug_exit()
     {
-        var r = new QemuRunner().Run(BiosImages.Hello(), new QemuRunOptions { Edu = true });
+        var r = new QemuRunner().Run(BiosImages.Hello(), new QemuRunOptions { Timeout = QemuTimeout, Edu = true });
 
         Assert.False(r.TimedOut, r.StandardError);
         Assert.Equal("hi\n", r.SerialText);
@@ -58,7 +61,7 @@ public class QemuRunnerTests
     [QemuFact]
     public void Hello_under_tcg_gives_the_same_output_without_kvm_exits()
     {
-        var r = new QemuRunner().Run(BiosImages.Hello(), new QemuRunOptions { Accelerator = QemuAccelerator.Tcg });
+        var r = new QemuRunner().Run(BiosImages.Hello(), new QemuRunOptions { Timeout = QemuTimeout, Accelerator = QemuAccelerator.Tcg });
 
         Assert.Equal("hi\n", r.SerialText);
         Assert.Equal(0x21, r.DebugExitValue);
@@ -76,7 +79,7 @@ public class QemuRunnerTests
         Assert.True(r.TimedOut);
         Assert.Null(r.DebugExitValue);
         Assert.Empty(r.Serial);
-        Assert.InRange(r.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+        Assert.InRange(r.Elapsed, TimeSpan.FromSeconds(1), TestScale.Bound(TimeSpan.FromSeconds(30)));
     }
 
     [QemuFact]
@@ -84,8 +87,8 @@ public class QemuRunnerTests
     {
         var runner = new QemuRunner();
         var image = ProbeImage.Build();
-        var kvm = runner.Run(image, new QemuRunOptions { Edu = true });
-        var tcg = runner.Run(image, new QemuRunOptions { Edu = true, Accelerator = QemuAccelerator.Tcg });
+        var kvm = runner.Run(image, new QemuRunOptions { Timeout = QemuTimeout, Edu = true });
+        var tcg = runner.Run(image, new QemuRunOptions { Timeout = QemuTimeout, Edu = true, Accelerator = QemuAccelerator.Tcg });
 
         Assert.Equal(0x21, kvm.DebugExitValue);
         Assert.Equal(0x21, tcg.DebugExitValue);

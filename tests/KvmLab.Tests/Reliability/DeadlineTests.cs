@@ -11,7 +11,7 @@ using Machine = KvmLab.Machine;
 public sealed class DeadlineTests
 {
     // Generous: these prove liveness, not latency (the kicker normally stops a run within a millisecond).
-    private static readonly TimeSpan Late = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan Late = TestScale.Bound(TimeSpan.FromMilliseconds(500));
 
     private static readonly GuestImage Spin = new("spin", [0xEB, 0xFE], PcLayout.DefaultRealModeLoadAddress, PcLayout.DefaultRealModeLoadAddress, CpuMode.Real);
 
@@ -23,7 +23,7 @@ public sealed class DeadlineTests
     {
         using var machine = Machine.Boot(Spin);
         var timeout = TimeSpan.FromMilliseconds(5);
-        for (int i = 0; i < 200; i++)
+        for (int i = 0; i < TestScale.Count(200, 20); i++)
         {
             var result = machine.Run(timeout);
             Assert.Equal(StopReason.Timeout, result.Reason);
@@ -38,7 +38,7 @@ public sealed class DeadlineTests
     public void CancellingTheTokenStopsASpinningGuestEveryTimeAndTheNextRunWorks()
     {
         using var machine = Machine.Boot(Spin);
-        for (int i = 0; i < 50; i++)
+        for (int i = 0; i < TestScale.Count(50, 10); i++)
         {
             using var cancel = new CancellationTokenSource();
             long cancelledAt = 0;
