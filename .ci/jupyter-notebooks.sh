@@ -1,23 +1,34 @@
 #!/usr/bin/env bash
-# Runs every notebooks/*.ipynb headless in real Jupyter with the stock .NET Interactive kernel and fails on any
-# cell error. Builds the notebook artifacts first and installs the kernel spec under artifacts/ (not in the
-# user's Jupyter directories), with the kernel's HTTP endpoint bound to local interfaces only.
+# .ci/jupyter-notebooks.sh [--prepare-only | --no-prepare] [NOTEBOOK...]
+# Runs notebooks/*.ipynb (or the NOTEBOOKs named) headless in real Jupyter with the stock .NET Interactive kernel and
+# fails on any cell error. Prepares first: builds the notebook artifacts and installs the kernel spec under
+# artifacts/ (not in the user's Jupyter directories), with the kernel's HTTP endpoint bound to local interfaces only.
+# --prepare-only stops after that (it needs NuGet); --no-prepare skips it (inside tools/nested-kvm, which has no
+# network and where a publish would take many minutes).
 set -euo pipefail
+
+prepare=1
+execute=1
+case "${1:-}" in
+  --prepare-only) execute=0; shift ;;
+  --no-prepare) prepare=0; shift ;;
+esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 # The notebooks' `#r "../artifacts/notebook/KvmLab.Interactive.dll"` resolves against the kernel's working
 # directory, which Jupyter sets to the notebook's folder. RID-specific so that native libraries sit beside the dlls.
-dotnet publish src/KvmLab.Interactive/KvmLab.Interactive.csproj -c Release -r linux-x64 --self-contained false \
-  -o artifacts/notebook -nologo -v quiet
-
-dotnet tool restore
 kernels="$root/artifacts/jupyter/kernels"
-rm -rf "$kernels"
-mkdir -p "$kernels"
-dotnet interactive jupyter install --path "$kernels"
-python3 - "$kernels" <<'PY'
+if [ $prepare = 1 ]; then
+  dotnet publish src/KvmLab.Interactive/KvmLab.Interactive.csproj -c Release -r linux-x64 --self-contained false \
+    -o artifacts/notebook -nologo -v quiet
+
+  dotnet tool restore
+  rm -rf "$kernels"
+  mkdir -p "$kernels"
+  dotnet interactive jupyter install --path "$kernels"
+  python3 - "$kernels" <<'PY'
 import json, pathlib, sys
 for spec in pathlib.Path(sys.argv[1]).glob("*/kernel.json"):
     k = json.loads(spec.read_text())
@@ -25,15 +36,20 @@ for spec in pathlib.Path(sys.argv[1]).glob("*/kernel.json"):
         k["argv"].append("--http-local-only")
     spec.write_text(json.dumps(k, indent=2))
 PY
+fi
+[ $execute = 1 ] || exit 0
+[ -d "$kernels" ] || { echo "jupyter-notebooks: no kernel spec under $kernels: run without --no-prepare first" >&2; exit 2; }
 export JUPYTER_PATH="$root/artifacts/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
 
 out="$root/artifacts/notebooks-executed"
 mkdir -p "$out"
 status=0
-for nb in notebooks/*.ipynb; do
+notebooks=("$@")
+[ ${#notebooks[@]} -gt 0 ] || notebooks=(notebooks/*.ipynb)
+for nb in "${notebooks[@]}"; do
   echo "== $nb"
   # nbconvert exits non-zero when a cell raises; the scan below also catches error outputs it let through.
-  if ! jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=600 --output-dir "$out" "$nb"; then
+  if ! jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout="${KVMLAB_NOTEBOOK_CELL_TIMEOUT:-600}" --output-dir "$out" "$nb"; then
     status=1
     continue
   fi

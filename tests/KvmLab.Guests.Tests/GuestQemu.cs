@@ -17,7 +17,7 @@ internal static class GuestQemu
             Edu = true,
             PciTestdev = true,
             MachineType = machine,
-            Timeout = timeout ?? TimeSpan.FromSeconds(20),
+            Timeout = timeout ?? TestScale.Bound(TimeSpan.FromSeconds(20)),
         };
         var bios = GuestExport.ToQemuBios(image);
         var runner = new QemuRunner();

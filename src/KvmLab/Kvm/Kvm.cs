@@ -36,6 +36,12 @@ public sealed unsafe class Kvm : IDisposable
         }
     }
 
+    /// <summary>Which kernel module serves this KVM (see <see cref="KvmBackends.Current"/> for how it is detected).</summary>
+    public KvmBackend Backend => KvmBackends.Current;
+
+    /// <summary>This KVM's measured behaviour where backends differ (probed once per process; <see cref="KvmBehaviour"/>).</summary>
+    public KvmBehaviour Behaviour => KvmBehaviour.Current;
+
     /// <summary>The answer of KVM_GET_API_VERSION (always 12 once constructed).</summary>
     public int ApiVersion { get; }
 

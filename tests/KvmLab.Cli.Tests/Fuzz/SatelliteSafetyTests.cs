@@ -26,7 +26,7 @@ public sealed class SatelliteSafetyTests
         var output = new StringWriter();
         const string code = """
             var m = Machine.Boot(GuestLibrary.Get("hello").Build());
-            var r = m.Run(TimeSpan.FromSeconds(10));
+            var r = m.Run(TestScale.Bound(TimeSpan.FromSeconds(10)));
             var rows = TraceStatistics.Compute(m.Trace, StatGrouping.Device).Count();
             m.Dispose();
             r.Reason

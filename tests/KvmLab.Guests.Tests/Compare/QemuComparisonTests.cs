@@ -18,7 +18,8 @@ public class QemuComparisonTests
 
     private static QemuComparison Compare(string guest, CpuMode? mode = null) => Compare(GuestLibrary.Get(guest).Build(mode));
 
-    private static QemuComparison Compare(GuestImage image) => QemuComparison.Run(image, GuestExport.ToQemuBios(image));
+    private static QemuComparison Compare(GuestImage image) =>
+        QemuComparison.Run(image, GuestExport.ToQemuBios(image), new QemuComparisonOptions { Timeout = TestScale.Bound(TimeSpan.FromSeconds(20)) });
 
     private static string Report(QemuComparison c) =>
         c + "\n" + string.Join("\n", c.Alignment.Divergences.Select(r => $"{r.Status}: {r.KvmLab} | {r.Qemu} | {r.Note}"))

@@ -31,7 +31,7 @@ public sealed class GuestRun : IDisposable
     public static GuestRun Of(GuestImage image, MachineOptions? options = null)
     {
         var machine = Machine.Boot(image, options);
-        return new GuestRun(machine, machine.Run(TimeSpan.FromSeconds(20)));
+        return new GuestRun(machine, machine.Run(TestScale.Bound(TimeSpan.FromSeconds(20))));
     }
 
     public long Accesses(string target) => Registers.GetValueOrDefault(target);

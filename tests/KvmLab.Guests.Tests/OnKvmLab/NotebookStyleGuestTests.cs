@@ -22,7 +22,7 @@ public class NotebookStyleGuestTests
         g.DebugExit(GuestAssembler.ExitSuccess);
         using var machine = Machine.Boot(g.Build("cell"));
 
-        var result = machine.Run(TimeSpan.FromSeconds(10));
+        var result = machine.Run(TestScale.Bound(TimeSpan.FromSeconds(10)));
 
         Assert.Equal(StopReason.DebugExit, result.Reason);
         Assert.Equal(GuestRun.SuccessStatus, result.ExitStatus);

@@ -85,12 +85,12 @@ public sealed class LifetimeTests
     public void TwoThousandCreateDisposeCyclesLeakNoDescriptorsOrMappings()
     {
         using var host = new KvmHost();
-        Cycle(host, 100);
+        Cycle(host, TestScale.Count(100, 10));
         var (fds, maps) = Census();
-        var cycles = TestScale.Count(2000, 100);
+        var cycles = TestScale.Count(2000, 40);
         Cycle(host, cycles);
         var (fdsAfter, mapsAfter) = Census();
-        // A leak would add one or more entries per cycle (2000, or 100 under emulation); the slack absorbs the
+        // A leak would add one or more entries per cycle (2000, or 80 under emulation); the slack absorbs the
         // runtime's own growth (JIT code heaps, GC regions), which measured about 20 mappings here.
         Assert.InRange(fdsAfter, 0, fds + 4);
         Assert.InRange(mapsAfter, 0, maps + 64);

@@ -16,7 +16,7 @@ public sealed class GuestFuzzTests
     [KvmFact]
     public void AShortFixedSeedSessionEndsEveryRunInAnOutcomeWithZeroHostFaults()
     {
-        var runs = TestScale.Count(240, 48);
+        var runs = TestScale.Count(240, 24);
         var options = new GuestFuzzOptions { Seed = 1, Runs = runs, Workers = 2, DeadlineSlack = TestScale.Bound(TimeSpan.FromSeconds(2)) };
         var report = GuestFuzzer.Run(options, new FuzzCaseGenerator(options.Modes));
 

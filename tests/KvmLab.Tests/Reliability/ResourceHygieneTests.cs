@@ -15,7 +15,7 @@ public sealed class ResourceHygieneTests
     [KvmFact]
     public void FourHundredMachinesHalfDisposedHalfDroppedLeaveNoDescriptorMappingOrThread()
     {
-        var machines = TestScale.Count(400, 40);
+        var machines = TestScale.Count(400, 20);
         var report = MachineChurn.Run(machines, collectEvery: Math.Min(50, machines / 2));
 
         Assert.Equal(machines / 2, report.Dropped);
