@@ -24,9 +24,10 @@ public sealed class SatelliteSafetyTests
     public async Task AScriptThatBootsAGuestAndReadsItsTraceLeavesNoListeningSocket()
     {
         var output = new StringWriter();
-        const string code = """
+        var seconds = TestScale.Bound(TimeSpan.FromSeconds(10)).TotalSeconds;
+        var code = $$"""
             var m = Machine.Boot(GuestLibrary.Get("hello").Build());
-            var r = m.Run(TestScale.Bound(TimeSpan.FromSeconds(10)));
+            var r = m.Run(TimeSpan.FromSeconds({{seconds}}));
             var rows = TraceStatistics.Compute(m.Trace, StatGrouping.Device).Count();
             m.Dispose();
             r.Reason
