@@ -32,10 +32,11 @@ internal static class Kvmlab
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(120_000))
+        var limit = TestScale.Bound(TimeSpan.FromMinutes(2));
+        if (!process.WaitForExit(limit))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"kvmlab {string.Join(' ', args)} did not finish in 120 s");
+            throw new TimeoutException($"kvmlab {string.Join(' ', args)} did not finish in {limit.TotalSeconds} s");
         }
         return new ProcessResult(process.ExitCode, stdout.Result, stderr.Result);
     }

@@ -57,7 +57,7 @@ public sealed class FuzzCommandTests
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        if (!process.WaitForExit(TestScale.Bound(TimeSpan.FromMinutes(2))))
         {
             process.Kill(entireProcessTree: true);
             throw new TimeoutException("kvmlab fuzz did not finish within 2 minutes");
