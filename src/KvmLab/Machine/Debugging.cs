@@ -241,7 +241,8 @@ public sealed partial class Machine
                 Vcpu.SetGuestDebug(singleStep: true);
                 stop = RunOnce(ref ctx);
                 var exit = Vcpu.LastExit;
-                // A trap owed for the previous step (hardware KVM raises it on re-entry, with no instruction run): skip it.
+                // A trap owed by the previous step, which ended at its completed access on a KVM that still delivers
+                // the trap on re-entry (KvmBehaviour says Delivered), comes with no instruction run: skip it.
                 if (stop == StopReason.Debug && _stepTrapOwedAt is { } owed && exit.Debug.Pc == owed)
                 {
                     _stepTrapOwedAt = null;

@@ -1,4 +1,5 @@
 using Iced.Intel;
+using KvmLab.Kvm;
 using KvmLab.Loading;
 using KvmLab.Testing;
 using static Iced.Intel.AssemblerRegisters;
@@ -7,6 +8,17 @@ namespace KvmLab.Guests.Tests.OnKvmLab;
 
 public class BreakpointTests
 {
+    private static bool BreakpointsFire => KvmBehaviour.Current.SoftwareBreakpoints || KvmBehaviour.Current.HardwareBreakpoints;
+
+    /// <summary>Where this KVM fires no breakpoint (measured), arming one is refused naming the measurement: true then.</summary>
+    private static bool RefusedHere(Machine machine, ulong address)
+    {
+        if (BreakpointsFire) return false;
+        var e = Assert.Throws<NotSupportedException>(() => machine.AddBreakpoint(address));
+        Assert.Contains("measured", e.Message);
+        return true;
+    }
+
     /// <summary>The top of the loop: the first load of the FACTORIAL register's address (the write of n; the read of
     /// n! loads it again later).</summary>
     private static ulong FactorialWriteAddress(GuestImage image)
@@ -24,6 +36,7 @@ public class BreakpointTests
         var image = EduGuest.Build(mode);
         var loop = FactorialWriteAddress(image);
         using var machine = Machine.Boot(image);
+        if (RefusedHere(machine, loop)) return;
         machine.AddBreakpoint(loop);
 
         var hits = new List<(ulong Rip, ulong N)>();
@@ -56,6 +69,7 @@ public class BreakpointTests
         var listing = TrapDisassembler.Disassemble(image.Bytes, image.LoadAddress & 0xF, CpuMode.Real, 20);
         var ip = listing.First(i => i.Text == "mov ebx,8").Ip;
         using var machine = Machine.Boot(image);
+        if (RefusedHere(machine, (image.LoadAddress & ~0xFUL) + ip)) return;
         machine.AddBreakpoint((image.LoadAddress & ~0xFUL) + ip);
 
         var stop = machine.Run();
@@ -70,11 +84,12 @@ public class BreakpointTests
     }
 
     [KvmFact]
-    public void Removing_a_breakpoint_lets_the_run_go_through_and_a_fifth_one_is_refused()
+    public void Removing_a_breakpoint_lets_the_run_go_through_and_a_fifth_hardware_one_is_refused()
     {
         var image = EduGuest.Build(CpuMode.Protected);
         using var machine = Machine.Boot(image);
         var loop = FactorialWriteAddress(image);
+        if (RefusedHere(machine, loop)) return;
         machine.AddBreakpoint(loop);
         Assert.Equal(StopReason.Debug, machine.Run().Reason);
 
@@ -82,10 +97,39 @@ public class BreakpointTests
         Assert.False(machine.RemoveBreakpoint(loop));
         foreach (var a in new ulong[] { 0x1, 0x2, 0x3, 0x4 })
             machine.AddBreakpoint(a);
-        Assert.Throws<InvalidOperationException>(() => machine.AddBreakpoint(0x5));
+        // Four debug address registers limit hardware breakpoints; INT3 bytes have no such limit.
+        if (machine.UsesSoftwareBreakpoints) machine.AddBreakpoint(0x5);
+        else Assert.Throws<InvalidOperationException>(() => machine.AddBreakpoint(0x5));
         machine.ClearBreakpoints();
 
         Assert.Equal(StopReason.DebugExit, machine.Run().Reason);
         Assert.Empty(machine.Breakpoints);
+    }
+}
+
+public class WatchpointTests
+{
+    [KvmFact]
+    public void A_write_watchpoint_stops_after_the_store_where_this_kvm_fires_them_and_is_refused_naming_the_measurement_elsewhere()
+    {
+        // mov dword [0x200000], 0x2a ; then debug-exit: the watchpoint must stop the run right after the store.
+        var g = new GuestAssembler(CpuMode.Protected);
+        g.Asm.mov(__dword_ptr[0x200000], 0x2a);
+        g.DebugExit(GuestAssembler.ExitSuccess);
+        using var machine = Machine.Boot(g.Build("watch"));
+
+        if (!machine.Behaviour.DataWatchpoints)
+        {
+            var e = Assert.Throws<NotSupportedException>(() => machine.AddWatchpoint(0x200000, 4));
+            Assert.Contains("measured", e.Message);
+            Assert.Equal(StopReason.DebugExit, machine.Run().Reason);
+            return;
+        }
+        machine.AddWatchpoint(0x200000, 4);
+        var stop = machine.Run();
+        Assert.Equal(StopReason.Debug, stop.Reason);
+        Assert.Equal(new HardwareBreakpoint(0x200000, BreakpointKind.Write, 4), machine.LastWatchpoint);
+        Assert.Equal(0x2aU, machine.Ram.Read<uint>(0x200000));
+        Assert.Equal(StopReason.DebugExit, machine.Run().Reason);
     }
 }
