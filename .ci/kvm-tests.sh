@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# .ci/kvm-tests.sh FILTER: runs the built test assemblies (Debug, no build) with a vstest FILTER and prints one
-# summary line per assembly and the KVM backend they ran on. .ci/run calls it inside tools/nested-kvm (SVM), where
-# a build or an MSBuild evaluation would cost minutes, so it runs the assemblies directly.
+# .ci/kvm-tests.sh FILTER: runs the built test assemblies (Debug, no build) with a vstest FILTER and prints each
+# failure in full, one summary line per assembly in dotnet test's own format, and the KVM backend they ran on.
+# .ci/run calls it inside tools/nested-kvm (SVM), where a build or an MSBuild evaluation would cost minutes, so it
+# runs the assemblies directly.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 filter=${1:?usage: .ci/kvm-tests.sh FILTER}
@@ -16,13 +17,18 @@ for dll in tests/*/bin/Debug/net10.0/KvmLab*.Tests.dll; do
   fi
   log=$(mktemp)
   started=$SECONDS
-  dotnet test "$dll" --filter "$filter" --blame-hang-timeout 10m --blame-hang-dump-type none \
+  echo "kvm-tests: $name ..."
+  dotnet test "$dll" --filter "$filter" --blame-hang-timeout 15m --blame-hang-dump-type none \
     --logger "console;verbosity=normal" >"$log" 2>&1
   rc=$?
-  # Only what a reader needs: failures in full, passes as one line each.
-  grep -E '^\s+(Failed|Skipped) |^\s+Error Message|^\s+Stack Trace|^\[xUnit.net .*\] +(at |/)|^(Passed|Failed)!|No test matches' "$log" | head -400
+  # Failures in full; passes only counted.
+  grep -vE '^\s+Passed |^\[xUnit.net [^]]*\] +(Discover|Start|Finish)|^\s*$' "$log" | grep -vE '^(VSTest|Starting test|A total of|Test run for)' | head -600
+  passed=$(grep -cE '^\s+Passed ' "$log")
+  failed=$(grep -cE '^\s+Failed ' "$log")
+  skipped=$(grep -cE '^\s+Skipped ' "$log")
   if grep -q 'No test matches the given testcase filter' "$log"; then rc=0; fi
-  echo "kvm-tests: $name on ${backend:-no KVM module}: exit $rc after $((SECONDS - started)) s"
+  [ "$rc" -eq 0 ] && verdict='Passed!' || verdict='Failed!'
+  echo "$verdict  - Failed: $failed, Passed: $passed, Skipped: $skipped, Total: $((passed + failed + skipped)) - $name on ${backend:-no KVM module}, $((SECONDS - started)) s"
   [ "$rc" -eq 0 ] || status=1
   rm -f "$log"
 done
