@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# .ci/kvm-tests.sh FILTER: runs the built test assemblies (Debug, no build) with a vstest FILTER and prints each
-# failure in full, one summary line per assembly in dotnet test's own format, and the KVM backend they ran on.
-# .ci/run calls it inside tools/nested-kvm (SVM), where a build or an MSBuild evaluation would cost minutes, so it
-# runs the assemblies directly.
+# .ci/kvm-tests.sh FILTER: runs the built test assemblies (no build) with a vstest FILTER and prints each failure in
+# full, one summary line per assembly in dotnet test's own format, and the KVM backend they ran on. .ci/run calls it
+# inside tools/nested-kvm (SVM), where a build or an MSBuild evaluation would cost minutes, so it runs the assemblies
+# directly: from KVMLAB_TEST_ASSEMBLIES/<name>/<name>.dll when that is set (ReadyToRun copies), else from each test
+# project's Debug output.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 filter=${1:?usage: .ci/kvm-tests.sh FILTER}
 backend=$(for m in kvm_intel kvm_amd kvm_pvm; do [ -d /sys/module/$m ] && printf '%s ' $m; done)
 status=0
-for dll in tests/*/bin/Debug/net10.0/KvmLab*.Tests.dll; do
-  name=$(basename "$dll" .dll)
+for project in tests/KvmLab*.Tests; do
+  name=$(basename "$project")
+  if [ -n "${KVMLAB_TEST_ASSEMBLIES:-}" ]; then dll=$KVMLAB_TEST_ASSEMBLIES/$name/$name.dll; else dll=$project/bin/Debug/net10.0/$name.dll; fi
   # An assembly without a KVM fact would only cost a test-host start (half a minute under emulation).
   if ! grep -rqE '\[(Kvm|Compare|Qemu)(Fact|Theory)' --include='*.cs' "tests/$name"; then
     echo "kvm-tests: $name has no KVM tests"
     continue
   fi
+  case "$filter" in *"FullyQualifiedName!~$name"*) echo "kvm-tests: $name is left out by the filter"; continue ;; esac
+  [ -f "$dll" ] || { echo "kvm-tests: $dll is missing: build (or publish) the tests first"; status=1; continue; }
   log=$(mktemp)
   started=$SECONDS
   echo "kvm-tests: $name ..."
