@@ -66,8 +66,9 @@ public sealed unsafe class Vcpu : IDisposable
 
     /// <summary>
     /// RIP now. Right after <see cref="Run"/> it comes from the sync-regs copy in kvm_run (no ioctl); otherwise
-    /// from KVM_GET_REGS. After an OUT or MMIO write it is already past the instruction; after IN or MMIO read it is
-    /// at it (the instruction completes on the next Run).
+    /// from KVM_GET_REGS. Right after an IN or MMIO read it points at the instruction (it completes on the next Run),
+    /// after an MMIO write past it; after an OUT it depends on the backend: at it on SVM/VMX, past it on kvm_pvm
+    /// (<see cref="KvmBehaviour"/> measures it).
     /// </summary>
     public ulong Rip
     {

@@ -66,7 +66,10 @@ public readonly struct ExitRecord
     /// <summary>Value written, or value returned to the guest for a read.</summary>
     public ulong Value => _value;
 
-    /// <summary>Guest RIP as KVM reported it at the exit (past OUT / MMIO-write instructions, at IN / MMIO-read ones).</summary>
+    /// <summary>
+    /// Guest RIP as KVM reported it at the exit: at IN and MMIO-read instructions, past MMIO writes, and at an OUT on
+    /// SVM/VMX but past it on kvm_pvm (<see cref="KvmLab.Kvm.KvmBehaviour"/> measures which).
+    /// </summary>
     public ulong Rip => _rip;
 
     /// <summary>Facts a reader must not miss (unassigned, rejected, string-I/O continuation, coalesced).</summary>
