@@ -3,7 +3,8 @@
 # full, one summary line per assembly in dotnet test's own format, and the KVM backend they ran on. .ci/run calls it
 # inside tools/nested-kvm (SVM), where a build or an MSBuild evaluation would cost minutes, so it runs the assemblies
 # directly: from KVMLAB_TEST_ASSEMBLIES/<name>/<name>.dll when that is set (ReadyToRun copies), else from each test
-# project's Debug output.
+# project's Debug output. KVMLAB_TEST_PROJECTS (names, space-separated) limits it to those projects: .ci/run runs two
+# harness guests side by side, one per share of the projects, one host core each.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 filter=${1:?usage: .ci/kvm-tests.sh FILTER}
@@ -11,6 +12,9 @@ backend=$(for m in kvm_intel kvm_amd kvm_pvm; do [ -d /sys/module/$m ] && printf
 status=0
 for project in tests/KvmLab*.Tests; do
   name=$(basename "$project")
+  if [ -n "${KVMLAB_TEST_PROJECTS:-}" ]; then
+    case " $KVMLAB_TEST_PROJECTS " in *" $name "*) ;; *) continue ;; esac
+  fi
   if [ -n "${KVMLAB_TEST_ASSEMBLIES:-}" ]; then dll=$KVMLAB_TEST_ASSEMBLIES/$name/$name.dll; else dll=$project/bin/Debug/net10.0/$name.dll; fi
   # An assembly without a KVM fact would only cost a test-host start (half a minute under emulation).
   if ! grep -rqE '\[(Kvm|Compare|Qemu)(Fact|Theory)' --include='*.cs' "tests/$name"; then
