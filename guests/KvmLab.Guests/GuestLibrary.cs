@@ -15,6 +15,7 @@ public static class GuestLibrary
         EduDmaGuest.Entry,
         ModesGuest.Entry,
         BarLoopGuest.Entry,
+        InKernelGuest.Entry,
     ];
 
     /// <summary>The guest called <paramref name="name"/>, or null.</summary>

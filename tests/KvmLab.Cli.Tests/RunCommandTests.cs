@@ -16,6 +16,19 @@ public class RunCommandTests
     }
 
     [KvmFact]
+    public void Kernel_stats_put_the_vcpus_kernel_counters_beside_the_exits_kvmlab_handled()
+    {
+        var r = Kvmlab.Run("run", "in-kernel", "--kernel-stats");
+        Assert.True(r.ExitCode == 33, r.ToString());
+        Assert.Matches(@"kernel counters over the run \(kvm-\d+/vcpu-0, KVM_GET_STATS_FD, kvm_\w+\)", r.Stderr);
+        Assert.Matches(@"\n  exits +\d+ +\d+ +(\d+|n/a)  every exit KVM took", r.Stderr);
+        Assert.Matches(@"\n  io_exits +\d+ +36 ", r.Stderr); // 16 characters x 2 + 3 port 0x80 writes + debug-exit
+        Assert.Matches(@"\n  mmio_exits +2 +2 +0 ", r.Stderr);
+        Assert.Contains("insn_emulation", r.Stderr);
+        Assert.DoesNotContain("kernel counters", r.Stdout);
+    }
+
+    [KvmFact]
     public void A_flat_image_spinning_forever_times_out_with_124()
     {
         using var dir = new TempDir();

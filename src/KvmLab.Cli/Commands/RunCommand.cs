@@ -5,7 +5,7 @@ namespace KvmLab.Cli;
 /// <summary><c>kvmlab run</c>: boots a guest, streams its serial output, reports how the run ended and what it cost.</summary>
 internal sealed class RunCommand : ICommand
 {
-    private static readonly string[] Flags = ["stats", "no-irqchip"];
+    private static readonly string[] Flags = ["stats", "kernel-stats", "no-irqchip"];
     private static readonly string[] Valued = [.. GuestSource.Options, .. GuestSession.LimitOptions, "trace", "chart", "chart-kind"];
 
     /// <inheritdoc />
@@ -29,12 +29,16 @@ internal sealed class RunCommand : ICommand
         {GuestSession.Help}
           --stats                      tables of exits by reason, device and register: count, %,
                                        rate, handling latency min/avg/max and average round trip
+          --kernel-stats               the vCPU's kernel counters over the run (KVM_GET_STATS_FD, their kernel
+                                       names: exits, io_exits, mmio_exits, insn_emulation, ...) beside the
+                                       exits that reached kvmlab: the difference is what KVM handled inside
           --trace FILE                 save every exit: .csv, .json, or .perfetto.json (open in ui.perfetto.dev)
         {ChartOutput.Help}
         {RunExitCodes.HelpTable}
 
         Examples:
           kvmlab run hello
+          kvmlab run in-kernel --kernel-stats
           kvmlab run pci-scan --stats --chart pci-scan.html
           kvmlab run edu --mode long --trace edu.perfetto.json
           kvmlab run loop.bin --mode protected --timeout 200ms
@@ -72,8 +76,10 @@ internal sealed class RunCommand : ICommand
             throw;
         }
         using var machine = booted;
+        KernelStatsSnapshot? kernelBefore = null;
         try
         {
+            if (a.Has("kernel-stats")) kernelBefore = machine.KernelStats.Snapshot();
             result = machine.Run(limits);
         }
         finally
@@ -89,6 +95,8 @@ internal sealed class RunCommand : ICommand
         {
             StatTables.ConsoleFor(report, Console.IsErrorRedirected).Write(StatTables.Render(machine.Trace));
         }
+        if (kernelBefore is not null)
+            report.Write(KernelStatsTable.Render(machine.KernelStats.Snapshot().Since(kernelBefore), machine));
         if (tracePath is not null)
         {
             TraceExport.Save(machine.Trace, tracePath);

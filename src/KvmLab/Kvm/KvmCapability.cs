@@ -65,4 +65,7 @@ public enum KvmCapability
 
     /// <summary>KVM_CAP_COALESCED_PIO: coalesced zones may cover port I/O.</summary>
     CoalescedPio = 162,
+
+    /// <summary>KVM_CAP_BINARY_STATS_FD: KVM_GET_STATS_FD on a VM or vCPU fd gives its statistics (Linux 5.14+).</summary>
+    BinaryStatsFd = 203,
 }

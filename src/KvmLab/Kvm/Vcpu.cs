@@ -55,6 +55,18 @@ public sealed unsafe class Vcpu : IDisposable
     /// <summary>The vCPU id given to KVM_CREATE_VCPU (the APIC id).</summary>
     public int Id { get; }
 
+    /// <summary>
+    /// Opens this vCPU's kernel statistics (KVM_GET_STATS_FD on the vCPU fd): every exit KVM took (<c>exits</c>), the
+    /// ones for port I/O and MMIO whether handled in the kernel or not (<c>io_exits</c>, <c>mmio_exits</c>), emulated
+    /// instructions, page faults, halts... (arch/x86/kvm/x86.c, kvm_vcpu_stats_desc). No root needed.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The kernel predates binary statistics (Linux 5.14).</exception>
+    public Stats.KvmStatsFile OpenStats()
+    {
+        ObjectDisposedException.ThrowIf(_fd.IsClosed, this);
+        return Stats.KvmStatsFile.Open(_fd, c => Vm?.CheckExtension(c) ?? 1, "vCPU");
+    }
+
     /// <summary>The most recent exit <see cref="Run"/> returned.</summary>
     public VcpuExit LastExit { get; private set; }
 

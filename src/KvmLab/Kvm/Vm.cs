@@ -60,6 +60,13 @@ public sealed unsafe class Vm : IDisposable
         Sys.Ioctl(Fd, KvmIoctls.KVM_CHECK_EXTENSION, (nint)capability, nameof(KvmIoctls.KVM_CHECK_EXTENSION));
 
     /// <summary>
+    /// Opens this VM's kernel statistics (KVM_GET_STATS_FD on the VM fd: MMU and TLB counters, page counts). No root
+    /// needed. Dispose the file when done; it does not keep the VM alive.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The kernel predates binary statistics (Linux 5.14).</exception>
+    public Stats.KvmStatsFile OpenStats() => Stats.KvmStatsFile.Open(Fd, CheckExtension, "VM");
+
+    /// <summary>
     /// Maps host memory at <paramref name="hostAddress"/> into the guest as slot <paramref name="slot"/>. Address,
     /// size and host pointer must be page aligned; the range must not overlap another slot; the slot number must
     /// be free and below <see cref="MaxMemorySlots"/>. Wraps KVM_SET_USER_MEMORY_REGION.

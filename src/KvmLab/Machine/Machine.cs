@@ -21,6 +21,7 @@ public sealed partial class Machine : IDisposable
     private readonly List<(EventFd EventFd, IoEventFdRequest Request)> _ioEventFds = new();
     private readonly List<GuestMemory> _extraRam = new();
     private bool _disposed;
+    private KernelStats? _kernelStats;
 
     /// <summary>Builds a machine (opens /dev/kvm, creates the VM, vCPU, RAM and devices).</summary>
     /// <exception cref="KvmException">The host cannot provide KVM (the message says how to fix it).</exception>
@@ -103,6 +104,10 @@ public sealed partial class Machine : IDisposable
 
     /// <summary>The VM (KVM_CREATE_VM).</summary>
     public Vm Vm { get; } = null!;
+
+    /// <summary>The kernel's counters for this machine's vCPU and VM (KVM_GET_STATS_FD): snapshots and deltas of what
+    /// KVM did inside the kernel, including the exits that never reached KvmLab.</summary>
+    public KernelStats KernelStats => _kernelStats ??= new KernelStats(this);
 
     /// <summary>vCPU 0 (KVM_CREATE_VCPU).</summary>
     public Vcpu Vcpu { get; } = null!;
@@ -217,6 +222,7 @@ public sealed partial class Machine : IDisposable
         if (_disposed) return;
         _disposed = true;
         _kicker?.Dispose();
+        _kernelStats?.Dispose();
         foreach (var (fd, _) in _ioEventFds) fd.Dispose();
         Vm?.Dispose();
         foreach (var ram in _extraRam) ram.Dispose();

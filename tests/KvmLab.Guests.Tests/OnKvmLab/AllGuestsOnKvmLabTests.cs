@@ -16,6 +16,7 @@ public class AllGuestsOnKvmLabTests
         ["edu-dma"] = $"{EduDmaGuest.VerdictOk}: {EduDmaGuest.Length} bytes came back intact",
         ["modes"] = ModesGuest.FinalLine,
         ["bar-loop"] = BarLoopGuest.FinalLine,
+        ["in-kernel"] = InKernelGuest.FinalLine,
     };
 
     public static TheoryData<string, CpuMode> EveryGuestInEveryMode()

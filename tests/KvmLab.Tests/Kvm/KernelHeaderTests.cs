@@ -19,7 +19,10 @@ public sealed class KernelHeaderTests
             SIZE(kvm_run) SIZE(kvm_regs) SIZE(kvm_sregs) SIZE(kvm_segment) SIZE(kvm_dtable)
             SIZE(kvm_userspace_memory_region) SIZE(kvm_guest_debug) SIZE(kvm_ioeventfd) SIZE(kvm_coalesced_mmio_zone)
             SIZE(kvm_coalesced_mmio) SIZE(kvm_coalesced_mmio_ring) SIZE(kvm_msi) SIZE(kvm_irq_level) SIZE(kvm_pit_config)
-            SIZE(kvm_cpuid2) SIZE(kvm_cpuid_entry2) SIZE(kvm_debug_exit_arch)
+            SIZE(kvm_cpuid2) SIZE(kvm_cpuid_entry2) SIZE(kvm_debug_exit_arch) SIZE(kvm_stats_header) SIZE(kvm_stats_desc)
+            OFF(kvm_stats_header, name_size) OFF(kvm_stats_header, num_desc) OFF(kvm_stats_header, id_offset)
+            OFF(kvm_stats_header, desc_offset) OFF(kvm_stats_header, data_offset) OFF(kvm_stats_desc, exponent)
+            OFF(kvm_stats_desc, size) OFF(kvm_stats_desc, offset) OFF(kvm_stats_desc, bucket_size) OFF(kvm_stats_desc, name)
             OFF(kvm_run, immediate_exit) OFF(kvm_run, exit_reason) OFF(kvm_run, io) OFF(kvm_run, mmio)
             OFF(kvm_run, kvm_valid_regs) OFF(kvm_run, kvm_dirty_regs) OFF(kvm_run, s)
             OFF(kvm_sregs, gdt) OFF(kvm_sregs, cr0) OFF(kvm_sregs, efer) OFF(kvm_sregs, interrupt_bitmap)
@@ -37,7 +40,10 @@ public sealed class KernelHeaderTests
             IOCTL(KVM_SET_CPUID2) IOCTL(KVM_SET_GUEST_DEBUG) IOCTL(KVM_API_VERSION) IOCTL(KVM_GET_MP_STATE) IOCTL(KVM_SET_MP_STATE)
             IOCTL(KVM_GUESTDBG_ENABLE) IOCTL(KVM_GUESTDBG_SINGLESTEP) IOCTL(KVM_GUESTDBG_USE_HW_BP)
             IOCTL(KVM_IOEVENTFD_FLAG_PIO) IOCTL(KVM_IOEVENTFD_FLAG_DATAMATCH) IOCTL(KVM_IOEVENTFD_FLAG_DEASSIGN)
-            IOCTL(KVM_SYNC_X86_REGS) IOCTL(KVM_MEM_READONLY)
+            IOCTL(KVM_SYNC_X86_REGS) IOCTL(KVM_MEM_READONLY) IOCTL(KVM_GET_STATS_FD) IOCTL(KVM_CAP_BINARY_STATS_FD)
+            IOCTL(KVM_STATS_TYPE_CUMULATIVE) IOCTL(KVM_STATS_TYPE_INSTANT) IOCTL(KVM_STATS_TYPE_PEAK)
+            IOCTL(KVM_STATS_TYPE_LINEAR_HIST) IOCTL(KVM_STATS_TYPE_LOG_HIST) IOCTL(KVM_STATS_UNIT_BYTES)
+            IOCTL(KVM_STATS_UNIT_SECONDS) IOCTL(KVM_STATS_UNIT_CYCLES) IOCTL(KVM_STATS_BASE_POW2)
             return 0;
         }
         """;
@@ -63,6 +69,8 @@ public sealed class KernelHeaderTests
         { "kvm_cpuid2", Unsafe.SizeOf<kvm_cpuid2>() },
         { "kvm_cpuid_entry2", Unsafe.SizeOf<kvm_cpuid_entry2>() },
         { "kvm_debug_exit_arch", Unsafe.SizeOf<kvm_debug_exit_arch>() },
+        { "kvm_stats_header", KvmLab.Kvm.Stats.KvmStatsFile.HeaderSize },
+        { "kvm_stats_desc", KvmLab.Kvm.Stats.KvmStatsFile.DescriptorFixedSize },
     };
 
     public static TheoryData<string, int> Offsets() => new()
@@ -89,6 +97,16 @@ public sealed class KernelHeaderTests
         { "kvm_run_io.data_offset", Offset<kvm_run_io>("data_offset") },
         { "kvm_run_mmio.data", Offset<kvm_run_mmio>("data") },
         { "kvm_run_mmio.is_write", Offset<kvm_run_mmio>("is_write") },
+        { "kvm_stats_header.name_size", KvmLab.Kvm.Stats.KvmStatsFile.HeaderNameSize },
+        { "kvm_stats_header.num_desc", KvmLab.Kvm.Stats.KvmStatsFile.HeaderCount },
+        { "kvm_stats_header.id_offset", KvmLab.Kvm.Stats.KvmStatsFile.HeaderIdOffset },
+        { "kvm_stats_header.desc_offset", KvmLab.Kvm.Stats.KvmStatsFile.HeaderDescOffset },
+        { "kvm_stats_header.data_offset", KvmLab.Kvm.Stats.KvmStatsFile.HeaderDataOffset },
+        { "kvm_stats_desc.exponent", KvmLab.Kvm.Stats.KvmStatsFile.DescExponent },
+        { "kvm_stats_desc.size", KvmLab.Kvm.Stats.KvmStatsFile.DescSize },
+        { "kvm_stats_desc.offset", KvmLab.Kvm.Stats.KvmStatsFile.DescOffset },
+        { "kvm_stats_desc.bucket_size", KvmLab.Kvm.Stats.KvmStatsFile.DescBucketSize },
+        { "kvm_stats_desc.name", KvmLab.Kvm.Stats.KvmStatsFile.DescriptorFixedSize },
     };
 
     public static TheoryData<string, ulong> Constants() => new()
@@ -127,6 +145,17 @@ public sealed class KernelHeaderTests
         { "KVM_IOEVENTFD_FLAG_DEASSIGN", KvmIoctls.KVM_IOEVENTFD_FLAG_DEASSIGN },
         { "KVM_SYNC_X86_REGS", KvmIoctls.KVM_SYNC_X86_REGS },
         { "KVM_MEM_READONLY", KvmIoctls.KVM_MEM_READONLY },
+        { "KVM_GET_STATS_FD", KvmIoctls.KVM_GET_STATS_FD },
+        { "KVM_CAP_BINARY_STATS_FD", (ulong)KvmLab.Kvm.KvmCapability.BinaryStatsFd },
+        { "KVM_STATS_TYPE_CUMULATIVE", (ulong)KvmLab.Kvm.Stats.KvmStatKind.Cumulative },
+        { "KVM_STATS_TYPE_INSTANT", (ulong)KvmLab.Kvm.Stats.KvmStatKind.Instant },
+        { "KVM_STATS_TYPE_PEAK", (ulong)KvmLab.Kvm.Stats.KvmStatKind.Peak },
+        { "KVM_STATS_TYPE_LINEAR_HIST", (ulong)KvmLab.Kvm.Stats.KvmStatKind.LinearHistogram },
+        { "KVM_STATS_TYPE_LOG_HIST", (ulong)KvmLab.Kvm.Stats.KvmStatKind.LogHistogram },
+        { "KVM_STATS_UNIT_BYTES", (ulong)KvmLab.Kvm.Stats.KvmStatUnit.Bytes << 4 },
+        { "KVM_STATS_UNIT_SECONDS", (ulong)KvmLab.Kvm.Stats.KvmStatUnit.Seconds << 4 },
+        { "KVM_STATS_UNIT_CYCLES", (ulong)KvmLab.Kvm.Stats.KvmStatUnit.Cycles << 4 },
+        { "KVM_STATS_BASE_POW2", 1UL << 8 },
     };
 
     [Theory]

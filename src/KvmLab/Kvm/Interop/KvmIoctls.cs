@@ -33,6 +33,7 @@ internal static class KvmIoctls
     public const nuint KVM_SET_SREGS = 0x4138AE84;
     public const nuint KVM_SET_CPUID2 = 0x4008AE90;
     public const nuint KVM_SET_GUEST_DEBUG = 0x4048AE9B;
+    public const nuint KVM_GET_STATS_FD = 0xAECE;
 
     /// <summary>The API version every KVM since Linux 2.6.22 reports; anything else is not the ABI we speak.</summary>
     public const int KVM_API_VERSION = 12;

@@ -70,6 +70,9 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
     public static partial nint read(int fd, void* buf, nuint count);
 
+    [LibraryImport(Lib, EntryPoint = "pread64", SetLastError = true)]
+    public static partial nint pread(int fd, void* buf, nuint count, long offset);
+
     [LibraryImport(Lib, EntryPoint = "sigaction", SetLastError = true)]
     public static partial int sigaction(int signum, in sigaction_t act, out sigaction_t oldact);
 

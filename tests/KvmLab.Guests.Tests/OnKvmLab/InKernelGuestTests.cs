@@ -1,0 +1,58 @@
+using KvmLab.Kvm;
+using KvmLab.Loading;
+using KvmLab.Testing;
+using KvmLab.Tracing;
+
+namespace KvmLab.Guests.Tests.OnKvmLab;
+
+/// <summary>The in-kernel guest: which of its port and MMIO writes reach user space, and what the kernel counted.</summary>
+public class InKernelGuestTests
+{
+    [KvmTheory]
+    [InlineData(CpuMode.Protected)]
+    [InlineData(CpuMode.Long)]
+    public void Pit_writes_never_reach_user_space_while_port_0x80_and_the_unbacked_page_do(CpuMode mode)
+    {
+        using var run = GuestRun.Of(InKernelGuest.Build(mode));
+        run.AssertSucceeded();
+
+        var records = Enumerable.Range(0, run.Machine.Trace.Count).Select(i => run.Machine.Trace[i]).ToList();
+        Assert.DoesNotContain(records, r => r.Access.IsPio() && r.Address == InKernelGuest.PitCommandPort);
+        Assert.Equal(InKernelGuest.Port80Writes, records.Count(r => r.Access == TraceAccess.PioWrite && r.Address == InKernelGuest.Port80));
+        Assert.Equal(InKernelGuest.UnbackedWrites, records.Count(r => r.Access == TraceAccess.MmioWrite && r.Address == InKernelGuest.UnbackedAddress));
+    }
+
+    [KvmFact]
+    public void The_kernel_counts_the_pit_writes_it_handled_inside_as_this_backend_does()
+    {
+        using var machine = Machine.Boot(InKernelGuest.Build(CpuMode.Protected));
+        var before = machine.KernelStats.Snapshot();
+        var result = machine.Run(new RunOptions { Timeout = TestScale.Bound(TimeSpan.FromSeconds(10)) });
+        var delta = machine.KernelStats.Snapshot().Since(before);
+        Assert.Equal(StopReason.DebugExit, result.Reason);
+
+        var userIo = Enumerable.Range(0, machine.Trace.Count).Count(i => machine.Trace[i].Reason == ExitReason.Io);
+        var userMmio = Enumerable.Range(0, machine.Trace.Count).Count(i => machine.Trace[i].Reason == ExitReason.Mmio);
+        Assert.Equal(InKernelGuest.UnbackedWrites, userMmio);
+        if (KvmBackends.Current.IsHardware())
+        {
+            // SVM io_interception / VMX handle_io -> kvm_fast_pio counts every port exit in io_exits (arch/x86/kvm/x86.c),
+            // whether kernel_pio() finished it on KVM_PIO_BUS (the PIT) or it went on to user space.
+            Assert.Equal(userIo + InKernelGuest.PitWrites, delta["io_exits"]);
+            Assert.Equal(userMmio, delta["mmio_exits"]);
+            Assert.True(delta["exits"] >= InKernelGuest.PitWrites + userMmio, delta.ToString());
+        }
+        else if (KvmBackends.Current == KvmBackend.Pvm)
+        {
+            // kvm_pvm (measured): port I/O goes through KVM's instruction emulator without counting io_exits; the MMIO
+            // exits are counted; the emulator ran at least one instruction per port write.
+            Assert.Equal(0, delta["io_exits"]);
+            Assert.Equal(userMmio, delta["mmio_exits"]);
+            Assert.True(delta["insn_emulation"] >= userIo + InKernelGuest.PitWrites, delta.ToString());
+        }
+        else
+        {
+            Assert.True(delta["exits"] > 0, delta.ToString());
+        }
+    }
+}
