@@ -33,12 +33,33 @@ public sealed class KernelStats : IDisposable
     /// <summary>Reads both files now.</summary>
     public KernelStatsSnapshot Snapshot() => new(Vcpu.Read(), Vm.Read());
 
+    /// <summary>
+    /// <see cref="Machine.Step"/> with the kernel's side of it: the one exit that reached user space, and what the
+    /// vCPU's counters say KVM did since the previous one (exits it handled inside, emulated instructions, faults).
+    /// Costs two reads of the stats file around the KVM_RUN; a plain <see cref="Machine.Step"/> costs none.
+    /// </summary>
+    public KernelStep Step(TimeSpan? timeout = null)
+    {
+        var before = Vcpu.Read();
+        var exit = _machine.Step(timeout);
+        return new KernelStep(exit, Vcpu.Read().Since(before));
+    }
+
     /// <summary>Closes the files (the machine does this when it is disposed).</summary>
     public void Dispose()
     {
         _vcpu?.Dispose();
         _vm?.Dispose();
     }
+}
+
+/// <summary>One exit that reached user space and the vCPU's kernel counters over the KVM_RUN that led to it.</summary>
+/// <param name="Exit">The exit, as <see cref="Machine.Step"/> returns it.</param>
+/// <param name="Kernel">What the kernel counted during that KVM_RUN.</param>
+public sealed record KernelStep(Tracing.ResolvedExit Exit, KvmStatsDelta Kernel)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"{Exit}  <- kernel: {Kernel}";
 }
 
 /// <summary>A <see cref="KernelStats"/> reading: the vCPU's and the VM's statistics at one moment.</summary>

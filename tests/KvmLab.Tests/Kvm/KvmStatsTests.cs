@@ -134,4 +134,21 @@ public sealed class KvmStatsTests : IDisposable
         Assert.True(delta["exits"] >= 1, delta.ToString());
         Assert.Contains("exits +", delta.ToString());
     }
+
+    [KvmFact]
+    public void A_kernel_step_is_one_exit_with_the_counters_of_its_kvm_run()
+    {
+        var at = PcLayout.DefaultRealModeLoadAddress;
+        using var machine = KvmLab.Machine.Boot(new GuestImage("stats", [0xE6, 0x80, 0xE6, 0x80, 0xF4], at, at, CpuMode.Real));
+
+        var first = machine.KernelStats.Step();
+        var second = machine.KernelStats.Step();
+
+        Assert.Equal(0x80UL, first.Exit.Record.Address);
+        Assert.Equal(0x80UL, second.Exit.Record.Address);
+        Assert.Equal(1, second.Exit.Sequence);
+        // Both KVM_RUNs entered the guest and left it at least once; a signal (an INTR exit) would have been a step.
+        Assert.True(first.Kernel["exits"] >= 1 && second.Kernel["exits"] >= 1, $"{first}\n{second}");
+        Assert.Contains("<- kernel: ", second.ToString());
+    }
 }
