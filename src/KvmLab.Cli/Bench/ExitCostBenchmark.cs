@@ -10,7 +10,9 @@ namespace KvmLab.Cli.Bench;
 /// <param name="Vcpu">A bare <see cref="Kvm.Vcpu.Run"/> loop.</param>
 /// <param name="MachineRun">A <see cref="Machine"/> running the guest with <see cref="Machine.Run(RunOptions?)"/>, tracing on.</param>
 /// <param name="MachineStep">The same machine driven one <see cref="Machine.Step"/> at a time.</param>
-internal sealed record ExitCosts(Samples C, Samples Vcpu, Samples MachineRun, Samples MachineStep);
+/// <param name="KernelStep">The same machine driven one <see cref="KernelStats.Step"/> at a time: a step plus the
+/// vCPU's kernel counters read before and after it (the price of asking; a plain Step does not pay it).</param>
+internal sealed record ExitCosts(Samples C, Samples Vcpu, Samples MachineRun, Samples MachineStep, Samples KernelStep);
 
 /// <summary>What the exit-cost rounds measured.</summary>
 /// <param name="Exits">Exits per round and variant (after a 10% warm-up).</param>
@@ -43,8 +45,8 @@ internal static class ExitCostBenchmark
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(exits, 10);
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
-        var pio = new ExitCosts(new Samples(), new Samples(), new Samples(), new Samples());
-        var mmio = new ExitCosts(new Samples(), new Samples(), new Samples(), new Samples());
+        var pio = new ExitCosts(new Samples(), new Samples(), new Samples(), new Samples(), new Samples());
+        var mmio = new ExitCosts(new Samples(), new Samples(), new Samples(), new Samples(), new Samples());
         // Room for the warm-up, one round, and the two allocation runs, so that no run grows the trace.
         var capacity = (int)(exits * 3);
         using var pioMachine = BootMachine(PioGuest, capacity);
@@ -72,6 +74,7 @@ internal static class ExitCostBenchmark
         into.Vcpu.Add(RunVcpu(guest, expected, exits));
         into.MachineRun.Add(RunMachine(machine, exits));
         into.MachineStep.Add(StepMachine(machine, exits));
+        into.KernelStep.Add(StepMachine(machine, exits, withKernelStats: true));
     }
 
     private static Machine BootMachine(byte[] guest, int traceCapacity)
@@ -87,6 +90,7 @@ internal static class ExitCostBenchmark
     {
         RunMachine(machine, exits);
         StepMachine(machine, exits);
+        StepMachine(machine, exits, withKernelStats: true);
     }
 
     private static double RunMachine(Machine machine, long exits)
@@ -98,13 +102,15 @@ internal static class ExitCostBenchmark
         return result.Elapsed.TotalNanoseconds / result.Exits;
     }
 
-    private static double StepMachine(Machine machine, long exits)
+    private static double StepMachine(Machine machine, long exits, bool withKernelStats = false)
     {
         machine.Trace.Clear();
+        _ = machine.KernelStats.Vcpu; // opened before the clock starts, as a notebook would have it
         long start = Stopwatch.GetTimestamp();
         for (long i = 0; i < exits; i++)
         {
-            machine.Step();
+            if (withKernelStats) machine.KernelStats.Step();
+            else machine.Step();
             if (machine.LastStop != StopReason.Stepped && machine.LastStop != null)
                 throw new InvalidOperationException($"The benchmark machine stopped with {machine.LastStop} while stepping.");
         }

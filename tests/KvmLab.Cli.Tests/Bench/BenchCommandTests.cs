@@ -12,6 +12,7 @@ public sealed class BenchCommandTests
         "exit_ratio_pio", "exit_ratio_mmio", "alloc_bytes_per_exit", "trace_bytes_per_exit", "machine_create_dispose_ms",
         "start_to_halt_ratio_vs_qemu", "chart_1m_ms", "chart_1m_html_bytes",
         "exit_ns_pio_c_reference", "exit_ns_mmio_c_reference", "start_to_halt_qemu_ms", "machine", "figures",
+        "exit_ns_pio_kernel_step", "exit_ns_mmio_kernel_step",
     ];
 
     // One quick run (a few seconds) serves every test of the class.
@@ -43,6 +44,7 @@ public sealed class BenchCommandTests
         foreach (var ratio in new[] { "exit_ratio_pio", "exit_ratio_mmio", "exit_ratio_pio_vcpu", "exit_ratio_mmio_vcpu" })
             Assert.True(double.IsFinite(root.GetProperty(ratio).GetDouble()) && root.GetProperty(ratio).GetDouble() > 0, ratio);
         Assert.True(root.GetProperty("exit_ns_pio_c_reference").GetDouble() > 0);
+        Assert.True(root.GetProperty("exit_ns_pio_kernel_step").GetDouble() > 0 && root.GetProperty("exit_ns_mmio_kernel_step").GetDouble() > 0);
 
         // The run loop promises not to allocate per exit once the trace is reserved.
         Assert.Equal(0, root.GetProperty("alloc_bytes_per_exit").GetDouble());
