@@ -395,4 +395,9 @@ public sealed partial class Machine
     private ResolvedExit ResolveLast() => Trace.Resolve(Trace.Count - 1, _lastRecord);
 
     private static long ToNanos(long ticks) => (long)(ticks * NanosPerTick);
+
+    /// <summary>The moment trace timestamps count from, in nanoseconds of the monotonic clock
+    /// (<see cref="Stopwatch.GetTimestamp"/>, CLOCK_MONOTONIC on Linux): add it to an <see cref="ExitRecord.TimestampNanos"/> to
+    /// place the record on the kernel's <c>trace_clock</c> mono timeline.</summary>
+    public long TraceEpochNanos => ToNanos(_epoch);
 }
