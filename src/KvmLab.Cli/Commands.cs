@@ -70,6 +70,11 @@ internal static class Commands
             Console.Error.WriteLine("run 'kvmlab doctor' to check this host");
             return HostError;
         }
+        catch (KvmLab.Tracing.Kernel.KernelTraceUnavailableException e)
+        {
+            Console.Error.WriteLine($"kvmlab {command.Name}: {e.Message}");
+            return HostError;
+        }
     }
 
     private static ICommand? Find(string name) => All.FirstOrDefault(c => c.Name == name);

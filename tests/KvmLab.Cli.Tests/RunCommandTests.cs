@@ -29,6 +29,33 @@ public class RunCommandTests
     }
 
     [KvmFact]
+    public void Kernel_trace_writes_the_kernels_events_beside_kvmlabs_exits_or_says_what_is_missing()
+    {
+        using var dir = new TempDir();
+        var r = Kvmlab.RunIn(dir.Path, "run", "in-kernel", "--kernel-trace", "k.json");
+        if (!Environment.IsPrivilegedProcess)
+        {
+            Assert.True(r.ExitCode == 2, r.ToString());
+            Assert.Contains("needs root", r.Stderr);
+            return;
+        }
+        if (KvmLab.Tracing.Kernel.KernelTrace.FindTracefs() is null)
+        {
+            Assert.True(r.ExitCode == 3, r.ToString());
+            Assert.Contains("tracefs is not mounted", r.Stderr);
+            Assert.Contains("mount -t tracefs nodev /sys/kernel/tracing", r.Stderr);
+            Assert.False(File.Exists(dir.File("k.json")));
+            return;
+        }
+        Assert.True(r.ExitCode == 33, r.ToString());
+        Assert.Matches(@"wrote \d+ kernel events \(\d+ kernel exits: \d+ finished in the kernel, \d+ returned to kvmlab\) to k.json", r.Stderr);
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir.File("k.json")));
+        var pit = json.RootElement.GetProperty("accesses").EnumerateArray().Single(e => e.GetProperty("address").GetString() == "0x43");
+        Assert.Equal((10, 0, 10), (pit.GetProperty("kernel").GetInt32(), pit.GetProperty("kvmlab").GetInt32(), pit.GetProperty("inside").GetInt32()));
+        Assert.Contains(json.RootElement.GetProperty("timeline").EnumerateArray(), e => e.GetProperty("side").GetString() == "KvmLab");
+    }
+
+    [KvmFact]
     public void A_flat_image_spinning_forever_times_out_with_124()
     {
         using var dir = new TempDir();

@@ -97,6 +97,10 @@ public class NotebookTests
                 claims = [.. claims, "holds: io_exits counted", "holds: the first write to the unbacked page created an MMIO SPTE"];
             else if (KvmBackends.Current == KvmBackend.Pvm)
                 claims = [.. claims, "holds: on kvm_pvm io_exits stays 0", "holds: on kvm_pvm neither MMIO write created an MMIO SPTE"];
+            // The tracepoint section checks its claims where tracefs can be read (root, mounted), and says why not elsewhere.
+            claims = Environment.IsPrivilegedProcess && KvmLab.Tracing.Kernel.KernelTrace.FindTracefs() is not null
+                ? [.. claims, "holds: the tracepoints saw the PIT's ten writes", "holds: every kvm_pio at 0x80 and kvm_mmio at 0xe8000000"]
+                : [.. claims, "no kernel trace here: "];
         }
         var outputs = await NotebookRunner.RunAsync(Path.Combine(NotebookRunner.NotebooksDirectory(), notebook));
 

@@ -1,4 +1,5 @@
 using KvmLab.Tracing;
+using KvmLab.Tracing.Kernel;
 
 namespace KvmLab.Cli;
 
@@ -6,7 +7,7 @@ namespace KvmLab.Cli;
 internal sealed class RunCommand : ICommand
 {
     private static readonly string[] Flags = ["stats", "kernel-stats", "no-irqchip"];
-    private static readonly string[] Valued = [.. GuestSource.Options, .. GuestSession.LimitOptions, "trace", "chart", "chart-kind"];
+    private static readonly string[] Valued = [.. GuestSource.Options, .. GuestSession.LimitOptions, "trace", "chart", "chart-kind", "kernel-trace"];
 
     /// <inheritdoc />
     public string Name => "run";
@@ -32,6 +33,9 @@ internal sealed class RunCommand : ICommand
           --kernel-stats               the vCPU's kernel counters over the run (KVM_GET_STATS_FD, their kernel
                                        names: exits, io_exits, mmio_exits, insn_emulation, ...) beside the
                                        exits that reached kvmlab: the difference is what KVM handled inside
+          --kernel-trace FILE          capture KVM's tracepoints for the run (root, tracefs) and write them with
+                                       kvmlab's exits on one clock as JSON: kernel exits, which reached
+                                       kvmlab, accesses per port/address, the merged timeline
           --trace FILE                 save every exit: .csv, .json, or .perfetto.json (open in ui.perfetto.dev)
         {ChartOutput.Help}
         {RunExitCodes.HelpTable}
@@ -39,6 +43,7 @@ internal sealed class RunCommand : ICommand
         Examples:
           kvmlab run hello
           kvmlab run in-kernel --kernel-stats
+          sudo kvmlab run in-kernel --kernel-trace in-kernel.kernel.json
           kvmlab run pci-scan --stats --chart pci-scan.html
           kvmlab run edu --mode long --trace edu.perfetto.json
           kvmlab run loop.bin --mode protected --timeout 200ms
@@ -57,6 +62,9 @@ internal sealed class RunCommand : ICommand
             try { TraceExport.FormatFor(tracePath); }
             catch (ArgumentException e) { throw new UsageException($"--trace: {e.Message}"); }
         }
+        var kernelTracePath = a.Get("kernel-trace");
+        if (kernelTracePath is not null && !Environment.IsPrivilegedProcess)
+            throw new UsageException("--kernel-trace reads KVM's tracepoints from tracefs, which needs root: run kvmlab as root (sudo), or use --kernel-stats, which needs none");
         if (chartPath is not null) ChartOutput.Validate(chartPath, a.Get("chart-kind"));
         else if (a.Has("chart-kind")) throw new UsageException("--chart-kind needs --chart FILE");
 
@@ -77,13 +85,18 @@ internal sealed class RunCommand : ICommand
         }
         using var machine = booted;
         KernelStatsSnapshot? kernelBefore = null;
+        KernelTrace? kernelTrace = null;
+        IReadOnlyList<KernelTraceEvent>? kernelEvents = null;
         try
         {
             if (a.Has("kernel-stats")) kernelBefore = machine.KernelStats.Snapshot();
+            if (kernelTracePath is not null) kernelTrace = KernelTrace.Start();
             result = machine.Run(limits);
+            kernelEvents = kernelTrace?.Stop();
         }
         finally
         {
+            kernelTrace?.Dispose();
             progress?.Dispose();
         }
         var code = RunExitCodes.For(result);
@@ -97,6 +110,12 @@ internal sealed class RunCommand : ICommand
         }
         if (kernelBefore is not null)
             report.Write(KernelStatsTable.Render(machine.KernelStats.Snapshot().Since(kernelBefore), machine));
+        if (kernelTracePath is not null && kernelEvents is not null)
+        {
+            KernelTraceFile.Write(kernelTracePath, kernelEvents, machine);
+            var exits = KernelExits.Of(kernelEvents);
+            report.WriteLine($"kvmlab: wrote {kernelEvents.Count} kernel events ({exits.Count} kernel exits: {exits.Count(x => !x.ReachedUserSpace)} finished in the kernel, {exits.Count(x => x.ReachedUserSpace)} returned to kvmlab) to {kernelTracePath}");
+        }
         if (tracePath is not null)
         {
             TraceExport.Save(machine.Trace, tracePath);
