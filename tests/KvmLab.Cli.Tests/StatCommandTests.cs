@@ -14,6 +14,9 @@ public class StatCommandTests
         Assert.Contains("edu.factorial", r.Stdout);
         Assert.Contains("MMIO", r.Stdout);
         Assert.DoesNotContain("edu: 12! = 479001600", r.Stdout);
+        // The kernel's column: the vCPU's counters beside the exits that reached kvmlab.
+        Assert.Matches(@"kernel counters \(kvm-\d+/vcpu-0\)", r.Stdout);
+        Assert.Matches(@"│ mmio_exits +│ +[\d,]+ │ +[\d,]+ │", r.Stdout);
     }
 
     [KvmFact]

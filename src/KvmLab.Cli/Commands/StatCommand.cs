@@ -25,7 +25,9 @@ internal sealed class StatCommand : ICommand
 
         Runs the guest like 'kvmlab run' and shows, refreshed while it runs, the KVM exits by reason (count, %,
         rate, handling latency) and the device and register accesses they turned into: what kvm_stat shows,
-        plus what kvm_stat cannot attribute. The guest's serial output is not echoed (see 'kvmlab run').
+        plus what kvm_stat cannot attribute, and beside them the vCPU's own kernel counters (KVM_GET_STATS_FD):
+        how many exits KVM took in all, and how many of them it finished without returning to kvmlab.
+        The guest's serial output is not echoed (see 'kvmlab run').
         When stdout is not a terminal, or with --once, one set of tables is printed when the run ends.
 
         Options:
@@ -50,6 +52,10 @@ internal sealed class StatCommand : ICommand
         var console = StatTables.ConsoleFor(Console.Out, Console.IsOutputRedirected);
 
         using var machine = GuestSession.Boot(image, a, serialEcho: null);
+        // Read before the guest starts, from this thread; the view reads the counters again on each refresh.
+        KernelStatsSnapshot? kernelBaseline = null;
+        try { kernelBaseline = machine.KernelStats.Snapshot(); }
+        catch (NotSupportedException) { }
         RunResult? result = null;
         Exception? failure = null;
         var worker = new Thread(() =>
@@ -62,13 +68,13 @@ internal sealed class StatCommand : ICommand
         if (live)
         {
             var rows = Math.Max(3, (console.Profile.Height - 16) / 3);
-            console.Live(View(machine, image.Name, null, rows)).AutoClear(false).Start(ctx =>
+            console.Live(View(machine, image.Name, null, rows, kernelBaseline)).AutoClear(false).Start(ctx =>
             {
                 while (!worker.Join(interval))
                 {
-                    ctx.UpdateTarget(View(machine, image.Name, null, rows));
+                    ctx.UpdateTarget(View(machine, image.Name, null, rows, kernelBaseline));
                 }
-                ctx.UpdateTarget(View(machine, image.Name, result, rows));
+                ctx.UpdateTarget(View(machine, image.Name, result, rows, kernelBaseline));
             });
         }
         else
@@ -77,18 +83,48 @@ internal sealed class StatCommand : ICommand
         }
         if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
         var code = RunExitCodes.For(result!);
-        if (!live) console.Write(View(machine, image.Name, result, int.MaxValue));
+        if (!live) console.Write(View(machine, image.Name, result, int.MaxValue, kernelBaseline));
         console.WriteLine(GuestSession.Summary(image, result!, code));
         return code;
     }
 
-    private static IRenderable View(Machine machine, string name, RunResult? result, int maxRows)
+    private static IRenderable View(Machine machine, string name, RunResult? result, int maxRows, KernelStatsSnapshot? kernelBaseline)
     {
         var exits = machine.ExitCount;
         var seconds = machine.Trace.DurationNanos / 1e9;
         var header = result is null
             ? $"kvmlab stat: {name}: running, {exits:N0} exits in {seconds:F2} s"
             : $"kvmlab stat: {name}: {result.Reason}, {exits:N0} exits in {result.Elapsed.TotalSeconds:F2} s";
-        return new Rows(new Text(header), StatTables.Render(machine.Trace, maxRows));
+        return new Rows(new Text(header), StatTables.Render(machine.Trace, maxRows), KernelTable(machine, kernelBaseline));
+    }
+
+    // The kernel's column: what KVM counted since the guest started, beside what reached kvmlab.
+    private static IRenderable KernelTable(Machine machine, KernelStatsSnapshot? baseline)
+    {
+        if (baseline is null) return new Text("kernel counters: not available (KVM_GET_STATS_FD needs Linux 5.14 or later)");
+        var delta = machine.KernelStats.Snapshot().Since(baseline).Vcpu;
+        long userIo = 0, userMmio = 0;
+        var trace = machine.Trace;
+        for (int i = 0, n = trace.Count; i < n; i++)
+        {
+            var reason = trace[i].Reason;
+            if (reason == KvmLab.Kvm.ExitReason.Io) userIo++;
+            else if (reason == KvmLab.Kvm.ExitReason.Mmio) userMmio++;
+        }
+        var table = new Table().Title($"kernel counters ({delta.To.File.Id})").AddColumn("counter").AddColumn(new TableColumn("in KVM").RightAligned())
+            .AddColumn(new TableColumn("reached kvmlab").RightAligned()).AddColumn(new TableColumn("finished inside").RightAligned());
+        void Row(string counter, long? user)
+        {
+            if (delta.To.File.Find(counter) is null) return;
+            var kernel = delta[counter];
+            table.AddRow(counter, $"{kernel:N0}", user is { } u ? $"{u:N0}" : "", user is { } v && kernel >= v ? $"{kernel - v:N0}" : "");
+        }
+        Row("exits", machine.ExitCount);
+        Row("io_exits", userIo);
+        Row("mmio_exits", userMmio);
+        Row("insn_emulation", null);
+        Row("halt_exits", null);
+        Row("pf_mmio_spte_created", null);
+        return table;
     }
 }
