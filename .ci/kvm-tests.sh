@@ -31,6 +31,11 @@ for project in tests/KvmLab*.Tests; do
   rc=$?
   # Failures in full; passes only counted.
   grep -vE '^\s+Passed |^\[xUnit.net [^]]*\] +(Discover|Start|Finish)|^\s*$' "$log" | grep -vE '^(VSTest|Starting test|A total of|Test run for)' | head -600
+  # The slowest tests, so that the budget under emulation can be seen and kept.
+  grep -E '^\s+(Passed|Failed) .*\]$' "$log" | sed -E 's/^\s+(Passed|Failed) (.*) \[([^]]*)\]$/\3|\2/' |
+    awk -F'|' '{ n = split($1, a, " "); s = 0
+                 for (i = 1; i < n; i += 2) { u = a[i + 1]; if (u == "h") s += a[i] * 3600; else if (u == "m") s += a[i] * 60; else if (u == "s") s += a[i]; else if (u == "ms") s += a[i] / 1000 }
+                 printf "%8.1f s  %s\n", s, substr($2, 1, 150) }' | sort -rn | head -8 | sed 's/^/kvm-tests:   slowest /'
   passed=$(grep -cE '^\s+Passed ' "$log")
   failed=$(grep -cE '^\s+Failed ' "$log")
   skipped=$(grep -cE '^\s+Skipped ' "$log")
