@@ -36,9 +36,11 @@ public class NotebookTests
         { "04b-inside-kvm.ipynb",
             ["holds: the vCPU counts exits, io_exits, mmio_exits and insn_emulation, each a cumulative counter",
              "holds: none of the ten PIT writes reached KvmLab: the in-kernel PIT took them",
+             "holds: nor did the PIC's four or the local APIC's five accesses",
              "holds: all three port 0x80 writes and both writes to the unbacked page did",
              "holds: stepping saw the three port 0x80 exits and the two MMIO exits",
-             "holds: without the in-kernel PIT all ten writes to 0x43 reached KvmLab"],
+             "holds: without the in-kernel PIT all ten writes to 0x43 reached KvmLab",
+             "holds: and so did the PIC's four and the local APIC's five accesses"],
             ["port I/O (io_exits)"], 1 },
         { "05-pci-configuration-space.ipynb",
             ["holds: both scans print the same devices", "holds: conf1 needs two port exits per config access (220), ECAM one MMIO exit (110)",
@@ -100,7 +102,7 @@ public class NotebookTests
                 claims = [.. claims, "holds: on kvm_pvm io_exits stays 0", "holds: on kvm_pvm neither MMIO write created an MMIO SPTE"];
             // The tracepoint section checks its claims where tracefs can be read (root, mounted), and says why not elsewhere.
             claims = Environment.IsPrivilegedProcess && KvmLab.Tracing.Kernel.KernelTrace.FindTracefs() is not null
-                ? [.. claims, "holds: the tracepoints saw the PIT's ten writes", "holds: every kvm_pio at 0x80 and kvm_mmio at 0xe8000000"]
+                ? [.. claims, "holds: the tracepoints saw the PIT's ten writes and the PIC's four", "holds: every kvm_pio at 0x80 and kvm_mmio at 0xe8000000"]
                 : [.. claims, "no kernel trace here: "];
         }
         var outputs = await NotebookRunner.RunAsync(Path.Combine(NotebookRunner.NotebooksDirectory(), notebook));

@@ -11,19 +11,31 @@ public class InKernelGuestTests
     [KvmTheory]
     [InlineData(CpuMode.Protected)]
     [InlineData(CpuMode.Long)]
-    public void Pit_writes_never_reach_user_space_while_port_0x80_and_the_unbacked_page_do(CpuMode mode)
+    public void Pit_pic_and_lapic_accesses_never_reach_user_space_while_port_0x80_and_the_unbacked_page_do(CpuMode mode)
     {
         using var run = GuestRun.Of(InKernelGuest.Build(mode));
         run.AssertSucceeded();
 
         var records = Enumerable.Range(0, run.Machine.Trace.Count).Select(i => run.Machine.Trace[i]).ToList();
-        Assert.DoesNotContain(records, r => r.Access.IsPio() && r.Address == InKernelGuest.PitCommandPort);
+        Assert.DoesNotContain(records, r => r.Access.IsPio() && r.Address is InKernelGuest.PitCommandPort or InKernelGuest.PicMaskPort);
+        Assert.DoesNotContain(records, r => r.Access.IsMmio() && r.Address >= PcLayout.LocalApicBase && r.Address < PcLayout.LocalApicBase + 0x1000);
         Assert.Equal(InKernelGuest.Port80Writes, records.Count(r => r.Access == TraceAccess.PioWrite && r.Address == InKernelGuest.Port80));
         Assert.Equal(InKernelGuest.UnbackedWrites, records.Count(r => r.Access == TraceAccess.MmioWrite && r.Address == InKernelGuest.UnbackedAddress));
     }
 
     [KvmFact]
-    public void The_kernel_counts_the_pit_writes_it_handled_inside_as_this_backend_does()
+    public void Without_the_in_kernel_irqchip_every_one_of_those_accesses_reaches_user_space()
+    {
+        using var run = GuestRun.Of(InKernelGuest.Build(CpuMode.Protected), new MachineOptions { InKernelIrqchip = false });
+        run.AssertSucceeded();
+
+        var unassigned = Enumerable.Range(0, run.Machine.Trace.Count).Select(i => run.Machine.Trace.Resolve(i)).Where(r => r.Device is null && r.Record.Access != TraceAccess.None).ToList();
+        Assert.Equal(InKernelGuest.PitWrites + InKernelGuest.PicWrites + InKernelGuest.LapicReads + InKernelGuest.LapicEoiWrites
+                     + InKernelGuest.Port80Writes + InKernelGuest.UnbackedWrites, unassigned.Count);
+    }
+
+    [KvmFact]
+    public void The_kernel_counts_the_port_writes_it_handled_inside_as_this_backend_does()
     {
         using var machine = Machine.Boot(InKernelGuest.Build(CpuMode.Protected));
         var before = machine.KernelStats.Snapshot();
@@ -37,10 +49,10 @@ public class InKernelGuestTests
         if (KvmBackends.Current.IsHardware())
         {
             // SVM io_interception / VMX handle_io -> kvm_fast_pio counts every port exit in io_exits (arch/x86/kvm/x86.c),
-            // whether kernel_pio() finished it on KVM_PIO_BUS (the PIT) or it went on to user space.
-            Assert.Equal(userIo + InKernelGuest.PitWrites, delta["io_exits"]);
+            // whether kernel_pio() finished it on KVM_PIO_BUS (the PIT, the PIC) or it went on to user space.
+            Assert.Equal(userIo + InKernelGuest.PitWrites + InKernelGuest.PicWrites, delta["io_exits"]);
             Assert.Equal(userMmio, delta["mmio_exits"]);
-            Assert.True(delta["exits"] >= InKernelGuest.PitWrites + userMmio, delta.ToString());
+            Assert.True(delta["exits"] >= InKernelGuest.PitWrites + InKernelGuest.PicWrites + userMmio, delta.ToString());
         }
         else if (KvmBackends.Current == KvmBackend.Pvm)
         {
@@ -48,7 +60,7 @@ public class InKernelGuestTests
             // exits are counted; the emulator ran at least one instruction per port write.
             Assert.Equal(0, delta["io_exits"]);
             Assert.Equal(userMmio, delta["mmio_exits"]);
-            Assert.True(delta["insn_emulation"] >= userIo + InKernelGuest.PitWrites, delta.ToString());
+            Assert.True(delta["insn_emulation"] >= userIo + InKernelGuest.PitWrites + InKernelGuest.PicWrites, delta.ToString());
         }
         else
         {
