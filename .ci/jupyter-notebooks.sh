@@ -49,7 +49,11 @@ notebooks=("$@")
 for nb in "${notebooks[@]}"; do
   echo "== $nb"
   # nbconvert exits non-zero when a cell raises; the scan below also catches error outputs it let through.
-  if ! jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout="${KVMLAB_NOTEBOOK_CELL_TIMEOUT:-600}" --output-dir "$out" "$nb"; then
+  # KVMLAB_NOTEBOOK_CELL_TIMEOUT bounds each cell and the kernel's start (nbconvert waits 60 s for a kernel by default;
+  # under tools/nested-kvm the .NET kernel takes minutes to come up).
+  timeout=${KVMLAB_NOTEBOOK_CELL_TIMEOUT:-600}
+  if ! jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout="$timeout" \
+      --ExecutePreprocessor.startup_timeout="$timeout" --output-dir "$out" "$nb"; then
     status=1
     continue
   fi
