@@ -54,14 +54,22 @@ public sealed class KernelTraceTests
             "k-1 [000] .... 1.000032: kvm_emulate_insn: 0:10008d:89 07 (prot32)",
             "k-1 [000] .... 1.000033: kvm_mmio: mmio write len 4 gpa 0xe8000000 val 0x0",
             "k-1 [000] .... 1.000034: kvm_userspace_exit: reason KVM_EXIT_MMIO (6)",
+            "k-1 [000] .... 1.000040: kvm_entry: vcpu 0, rip 0x10008f",
+            "k-1 [000] .... 1.000050: kvm_exit: vcpu 0 reason io rip 0x10000a info1 0x0000000000430010 info2 0x000000000010000b intr_info 0x00000000 error_code 0x00000000",
+            "k-1 [000] .... 1.000051: kvm_pio: pio_write at 0x43 size 1 count 1 val 0x34",
+            "k-1 [000] .... 1.000052: kvm_userspace_exit: reason restart (4)",
         ];
         var exits = KernelExits.Of(lines.Select(l => KernelTrace.Parse(l)!));
 
-        Assert.Equal(3, exits.Count);
+        Assert.Equal(4, exits.Count);
         Assert.Equal("io -> out 0x43 -> handled in the kernel", exits[0].ToString());
         Assert.Equal("io -> out 0x80 -> KVM_EXIT_IO", exits[1].ToString());
         Assert.Equal("npf (not present) -> page fault -> emulated -> mmio write len 4 gpa 0xe8000000 val 0x0 -> KVM_EXIT_MMIO", exits[2].ToString());
-        Assert.Equal([new KernelExitCount("io", 1, 1), new KernelExitCount("npf", 0, 1)], KernelExits.ByReason(exits));
+        // A signal ended the last KVM_RUN after KVM had finished the PIT write itself: not an exit user space handled.
+        Assert.False(exits[3].ReachedUserSpace);
+        Assert.True(exits[3].ReturnedForSignalOrError);
+        Assert.Equal("io -> out 0x43 -> handled in the kernel -> KVM_RUN returned anyway (restart: a signal or an error)", exits[3].ToString());
+        Assert.Equal([new KernelExitCount("io", 2, 1), new KernelExitCount("npf", 0, 1)], KernelExits.ByReason(exits));
     }
 
     [Fact]

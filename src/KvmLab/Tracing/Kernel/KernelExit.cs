@@ -6,14 +6,20 @@ namespace KvmLab.Tracing.Kernel;
 /// </summary>
 /// <param name="Exit">The kvm_exit event.</param>
 /// <param name="Handling">The events in between: kvm_pio, kvm_page_fault, kvm_emulate_insn, kvm_mmio, kvm_fast_mmio, ...</param>
-/// <param name="UserspaceExit">The kvm_userspace_exit that followed, or null when the guest was entered again.</param>
+/// <param name="UserspaceExit">The kvm_userspace_exit that followed, or null when the guest was entered again. Its reason
+/// is a KVM_EXIT_* for an exit user space must handle, or "restart" when a pending signal ended KVM_RUN after KVM had
+/// finished the exit itself.</param>
 public sealed record KernelExit(KernelTraceEvent Exit, IReadOnlyList<KernelTraceEvent> Handling, KernelTraceEvent? UserspaceExit)
 {
     /// <summary>The hardware exit reason as the kernel names it (e.g. <c>io</c>, <c>npf</c>, <c>EPT_VIOLATION</c>).</summary>
     public string Reason => Exit.ExitReason ?? "?";
 
-    /// <summary>True when KVM_RUN returned to user space for this exit.</summary>
-    public bool ReachedUserSpace => UserspaceExit is not null;
+    /// <summary>True when KVM_RUN returned to user space for this exit (with a <c>KVM_EXIT_*</c> reason).</summary>
+    public bool ReachedUserSpace => UserspaceExit?.UserspaceExit?.StartsWith("KVM_EXIT_", StringComparison.Ordinal) == true;
+
+    /// <summary>True when KVM finished this exit in the kernel but KVM_RUN then returned anyway, because a signal was
+    /// pending (kvm_userspace_exit "restart": -EINTR, KvmLab's INTR exit) or it failed ("error").</summary>
+    public bool ReturnedForSignalOrError => UserspaceExit is not null && !ReachedUserSpace;
 
     /// <summary>The port access or MMIO access it carried, if any.</summary>
     public KernelTraceEvent? Access => Handling.FirstOrDefault(e => e.Name is "kvm_pio" or "kvm_mmio" or "kvm_fast_mmio");
@@ -28,7 +34,8 @@ public sealed record KernelExit(KernelTraceEvent Exit, IReadOnlyList<KernelTrace
         if (Handling.Any(e => e.Name == "kvm_page_fault")) parts.Add("page fault");
         if (Emulated) parts.Add("emulated");
         if (Access is { } a) parts.Add(a.Name == "kvm_pio" ? $"{(a.IsWrite == true ? "out" : "in")} 0x{a.Address:x}" : $"{a.Text}");
-        parts.Add(UserspaceExit?.UserspaceExit ?? "handled in the kernel");
+        parts.Add(ReachedUserSpace ? UserspaceExit!.UserspaceExit! : "handled in the kernel");
+        if (ReturnedForSignalOrError) parts.Add($"KVM_RUN returned anyway ({UserspaceExit!.UserspaceExit}: a signal or an error)");
         return string.Join(" -> ", parts);
     }
 }
