@@ -13,8 +13,9 @@ public sealed record QemuComparisonOptions
     /// </summary>
     public MachineOptions Machine { get; init; } = new();
 
-    /// <summary>Wall-clock limit for each side.</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(20);
+    /// <summary>Wall-clock limit for each side: twice <see cref="RunOptions.DefaultTimeout"/> (20 s, or twice
+    /// KVMLAB_RUN_TIMEOUT where the CPU is emulated and QEMU needs more).</summary>
+    public TimeSpan Timeout { get; init; } = RunOptions.DefaultTimeout * 2;
 
     /// <summary>Explicit path of qemu-system-x86_64 (default: found on PATH).</summary>
     public string? QemuPath { get; init; }

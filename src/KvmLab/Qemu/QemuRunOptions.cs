@@ -18,8 +18,9 @@ public sealed record QemuRunOptions
     /// <summary>Guest RAM in MiB (<c>-m</c>); KvmLab's default is <see cref="PcLayout.DefaultRamSize"/>.</summary>
     public int MemoryMiB { get; init; } = (int)(PcLayout.DefaultRamSize >> 20);
 
-    /// <summary>Wall-clock limit; QEMU is killed when it passes and the result says so.</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Wall-clock limit; QEMU is killed when it passes and the result says so. Default
+    /// <see cref="RunOptions.DefaultTimeout"/> (10 s, or KVMLAB_RUN_TIMEOUT).</summary>
+    public TimeSpan Timeout { get; init; } = RunOptions.DefaultTimeout;
 
     /// <summary>Keep the working directory (BIOS image, serial output, trace) for inspection instead of deleting it.</summary>
     public bool KeepFiles { get; init; }
