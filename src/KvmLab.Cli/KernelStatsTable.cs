@@ -19,13 +19,7 @@ internal static class KernelStatsTable
             $"kernel counters over the run ({vcpu.To.File.Id}, KVM_GET_STATS_FD, {machine.Kvm.Backend.ModuleName()}):"));
         // Exits that reached kvmlab, by kind, from its trace (complete when tracing is on, as kvmlab run has it).
         var traced = machine.Trace.Count == machine.ExitCount;
-        long userIo = 0, userMmio = 0;
-        if (traced)
-            for (var i = 0; i < machine.Trace.Count; i++)
-            {
-                if (machine.Trace[i].Reason == ExitReason.Io) userIo++;
-                else if (machine.Trace[i].Reason == ExitReason.Mmio) userMmio++;
-            }
+        var (userIo, userMmio) = traced ? UserExits(machine.Trace) : (0, 0);
         var pairs = new List<(string Name, long? User)> { ("exits", machine.ExitCount), ("io_exits", traced ? userIo : null), ("mmio_exits", traced ? userMmio : null) };
         var width = Math.Max(22, Always.Concat(vcpu.Changed.Select(c => c.Key)).Concat(delta.Vm.Changed.Select(c => "vm." + c.Key)).Max(n => n.Length));
         sb.AppendLine(FormattableString.Invariant($"  {"counter".PadRight(width)}  {"in KVM",10}  {"to kvmlab",10}  {"inside",8}"));
@@ -52,6 +46,20 @@ internal static class KernelStatsTable
         sb.AppendLine("  kvmlab, so this backend does not count them all (kvm_pvm emulates port I/O without counting io_exits; its");
         sb.AppendLine("  insn_emulation shows the work instead), or a KVM_RUN returned for a signal before entering the guest.");
         return sb.ToString();
+    }
+
+    /// <summary>The port and MMIO exits in <paramref name="trace"/>'s consistent prefix: the exits that reached kvmlab,
+    /// beside which the kernel's io_exits and mmio_exits are shown (here and in kvmlab stat).</summary>
+    public static (long Io, long Mmio) UserExits(Tracing.Trace trace)
+    {
+        long io = 0, mmio = 0;
+        for (int i = 0, n = trace.Count; i < n; i++)
+        {
+            var reason = trace[i].Reason;
+            if (reason == ExitReason.Io) io++;
+            else if (reason == ExitReason.Mmio) mmio++;
+        }
+        return (io, mmio);
     }
 
     private static string Note(string name) => name switch

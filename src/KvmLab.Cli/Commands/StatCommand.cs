@@ -103,14 +103,7 @@ internal sealed class StatCommand : ICommand
     {
         if (baseline is null) return new Text("kernel counters: not available (KVM_GET_STATS_FD needs Linux 5.14 or later)");
         var delta = machine.KernelStats.Snapshot().Since(baseline).Vcpu;
-        long userIo = 0, userMmio = 0;
-        var trace = machine.Trace;
-        for (int i = 0, n = trace.Count; i < n; i++)
-        {
-            var reason = trace[i].Reason;
-            if (reason == KvmLab.Kvm.ExitReason.Io) userIo++;
-            else if (reason == KvmLab.Kvm.ExitReason.Mmio) userMmio++;
-        }
+        var (userIo, userMmio) = KernelStatsTable.UserExits(machine.Trace);
         var table = new Table().Title($"kernel counters ({delta.To.File.Id})").AddColumn("counter").AddColumn(new TableColumn("in KVM").RightAligned())
             .AddColumn(new TableColumn("reached kvmlab").RightAligned()).AddColumn(new TableColumn("finished inside").RightAligned());
         void Row(string counter, long? user)
