@@ -40,8 +40,11 @@ public class NotebookTests
              "holds: all three port 0x80 writes and both writes to the unbacked page did",
              "holds: stepping saw the three port 0x80 exits and the two MMIO exits",
              "holds: without the in-kernel PIT all ten writes to 0x43 reached KvmLab",
-             "holds: and so did the PIC's four and the local APIC's five accesses"],
-            ["port I/O (io_exits)"], 1 },
+             "holds: and so did the PIC's four and the local APIC's five accesses",
+             "holds: with the ioeventfd none of the 500 rings reached KvmLab, and the eventfd counted every one",
+             "of the 1000 MMIO writes came back through the ring, not as exits", "holds: mmio_exits equals the MMIO exits KvmLab saw",
+             "holds: the emulator still decoded every MMIO write with the zone"],
+            ["port I/O (io_exits)", ">replayed_from_ring</th>"], 1 },
         { "05-pci-configuration-space.ipynb",
             ["holds: both scans print the same devices", "holds: conf1 needs two port exits per config access (220), ECAM one MMIO exit (110)",
              "holds: the mask 0xfff00000 reads back: a 1 MiB memory BAR", "holds: the bus reported the mapping change (pci_update_mappings)"],
@@ -97,9 +100,11 @@ public class NotebookTests
         if (notebook.StartsWith("04b-", StringComparison.Ordinal))
         {
             if (KvmBackends.Current.IsHardware())
-                claims = [.. claims, "holds: io_exits counted", "holds: the first write to the unbacked page created an MMIO SPTE"];
+                claims = [.. claims, "holds: io_exits counted", "holds: the first write to the unbacked page created an MMIO SPTE",
+                    "holds: io_exits still counted every ring with the ioeventfd", "holds: the kernel took as many exits with the zone as without"];
             else if (KvmBackends.Current == KvmBackend.Pvm)
-                claims = [.. claims, "holds: on kvm_pvm io_exits stays 0", "holds: on kvm_pvm neither MMIO write created an MMIO SPTE"];
+                claims = [.. claims, "holds: on kvm_pvm io_exits stays 0", "holds: on kvm_pvm neither MMIO write created an MMIO SPTE",
+                    "holds: on kvm_pvm the rings show as emulated instructions"];
             // The tracepoint section checks its claims where tracefs can be read (root, mounted), and says why not elsewhere.
             claims = Environment.IsPrivilegedProcess && KvmLab.Tracing.Kernel.KernelTrace.FindTracefs() is not null
                 ? [.. claims, "holds: the tracepoints saw the PIT's ten writes and the PIC's four", "holds: every kvm_pio at 0x80 and kvm_mmio at 0xe8000000"]
