@@ -53,6 +53,29 @@ public class RunCommandTests
         var pit = json.RootElement.GetProperty("accesses").EnumerateArray().Single(e => e.GetProperty("address").GetString() == "0x43");
         Assert.Equal((10, 0, 10), (pit.GetProperty("kernel").GetInt32(), pit.GetProperty("kvmlab").GetInt32(), pit.GetProperty("inside").GetInt32()));
         Assert.Contains(json.RootElement.GetProperty("timeline").EnumerateArray(), e => e.GetProperty("side").GetString() == "KvmLab");
+
+        var p = Kvmlab.RunIn(dir.Path, "run", "in-kernel", "--kernel-trace", "k.perfetto.json");
+        Assert.True(p.ExitCode == 33, p.ToString());
+        Assert.Contains("to k.perfetto.json", p.Stderr);
+        using var perfetto = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir.File("k.perfetto.json")));
+        var names = perfetto.RootElement.GetProperty("traceEvents").EnumerateArray()
+            .Where(e => e.GetProperty("ph").GetString() == "M").Select(e => e.GetProperty("args").GetProperty("name").GetString()).ToList();
+        Assert.Contains("KVM (kernel)", names);
+        Assert.Contains("KvmLab (user space)", names);
+        // KvmLab's track holds its exits (the kernel's exit slices depend on the backend: kvm_pvm traces no kvm_exit).
+        Assert.Contains(perfetto.RootElement.GetProperty("traceEvents").EnumerateArray(),
+            e => e.GetProperty("ph").GetString() == "X" && e.GetProperty("pid").GetInt32() == 2 && e.GetProperty("cat").GetString() == "pio-write");
+    }
+
+    [Fact]
+    public void A_kernel_trace_file_name_without_a_known_format_is_refused_before_the_guest_runs()
+    {
+        using var dir = new TempDir();
+        var r = Kvmlab.RunIn(dir.Path, "run", "in-kernel", "--kernel-trace", "k.txt");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("--kernel-trace: cannot tell the format from 'k.txt'", r.Stderr);
+        Assert.Contains(".perfetto.json", r.Stderr);
+        Assert.False(File.Exists(dir.File("k.txt")));
     }
 
     [KvmFact]

@@ -34,8 +34,10 @@ internal sealed class RunCommand : ICommand
                                        names: exits, io_exits, mmio_exits, insn_emulation, ...) beside the
                                        exits that reached kvmlab: the difference is what KVM handled inside
           --kernel-trace FILE          capture KVM's tracepoints for the run (root, tracefs) and write them with
-                                       kvmlab's exits on one clock as JSON: kernel exits, which reached
-                                       kvmlab, accesses per port/address, the merged timeline
+                                       kvmlab's exits on one clock: FILE.json holds kernel exits, which reached
+                                       kvmlab, accesses per port/address and the merged timeline;
+                                       FILE.perfetto.json both halves as tracks for ui.perfetto.dev, an arrow
+                                       from each kernel exit that returned to kvmlab's record of it
           --trace FILE                 save every exit: .csv, .json, or .perfetto.json (open in ui.perfetto.dev)
         {ChartOutput.Help}
         {RunExitCodes.HelpTable}
@@ -44,6 +46,7 @@ internal sealed class RunCommand : ICommand
           kvmlab run hello
           kvmlab run in-kernel --kernel-stats
           sudo kvmlab run in-kernel --kernel-trace in-kernel.kernel.json
+          sudo kvmlab run in-kernel --kernel-trace in-kernel.perfetto.json
           kvmlab run pci-scan --stats --chart pci-scan.html
           kvmlab run edu --mode long --trace edu.perfetto.json
           kvmlab run loop.bin --mode protected --timeout 200ms
@@ -63,6 +66,8 @@ internal sealed class RunCommand : ICommand
             catch (ArgumentException e) { throw new UsageException($"--trace: {e.Message}"); }
         }
         var kernelTracePath = a.Get("kernel-trace");
+        if (kernelTracePath is not null && !kernelTracePath.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            throw new UsageException($"--kernel-trace: cannot tell the format from '{kernelTracePath}': use a name ending in .json (the analysis) or .perfetto.json (tracks for ui.perfetto.dev)");
         if (kernelTracePath is not null && !Environment.IsPrivilegedProcess)
             throw new UsageException("--kernel-trace reads KVM's tracepoints from tracefs, which needs root: run kvmlab as root (sudo), or use --kernel-stats, which needs none");
         if (chartPath is not null) ChartOutput.Validate(chartPath, a.Get("chart-kind"));
@@ -112,7 +117,10 @@ internal sealed class RunCommand : ICommand
             report.Write(KernelStatsTable.Render(machine.KernelStats.Snapshot().Since(kernelBefore), machine));
         if (kernelTracePath is not null && kernelEvents is not null)
         {
-            KernelTraceFile.Write(kernelTracePath, kernelEvents, machine);
+            if (TraceExport.FormatFor(kernelTracePath) == TraceExport.Format.ChromeTrace)
+                KernelTracePerfetto.Save(kernelTracePath, kernelEvents, machine);
+            else
+                KernelTraceFile.Write(kernelTracePath, kernelEvents, machine);
             var exits = KernelExits.Of(kernelEvents);
             report.WriteLine($"kvmlab: wrote {kernelEvents.Count} kernel events ({exits.Count} kernel exits: {exits.Count(x => !x.ReachedUserSpace)} finished in the kernel, {exits.Count(x => x.ReachedUserSpace)} returned to kvmlab) to {kernelTracePath}");
         }

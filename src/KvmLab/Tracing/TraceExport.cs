@@ -147,11 +147,9 @@ public static class TraceExport
         w.WriteEndObject();
         foreach (ref readonly var r in trace.Records())
         {
-            var source = trace.SourceOf(r);
-            var reg = source?.RegisterName(r.Register);
             w.WriteStartObject();
-            w.WriteString("name", source is null ? ExitReasonNames.Of(r.Reason) : reg is null ? source.Device : $"{source.Device}.{reg}");
-            w.WriteString("cat", r.Access == TraceAccess.None ? ExitReasonNames.Of(r.Reason) : r.Access.Label());
+            w.WriteString("name", SliceName(trace, r));
+            w.WriteString("cat", SliceCategory(r));
             w.WriteString("ph", "X");
             w.WriteNumber("ts", r.TimestampNanos / 1000.0);
             w.WriteNumber("dur", Math.Max(r.HandlerNanos, 1u) / 1000.0);
@@ -174,6 +172,17 @@ public static class TraceExport
         w.WriteEndArray();
         w.WriteEndObject();
     }
+
+    /// <summary>A record's name in a trace viewer: the device and register it reached ("edu.factorial"), else the exit reason.</summary>
+    internal static string SliceName(Trace trace, in ExitRecord r)
+    {
+        var source = trace.SourceOf(r);
+        var reg = source?.RegisterName(r.Register);
+        return source is null ? ExitReasonNames.Of(r.Reason) : reg is null ? source.Device : $"{source.Device}.{reg}";
+    }
+
+    /// <summary>A record's category in a trace viewer: its access ("pio-write") or, without one, its exit reason.</summary>
+    internal static string SliceCategory(in ExitRecord r) => r.Access == TraceAccess.None ? ExitReasonNames.Of(r.Reason) : r.Access.Label();
 
     private static void WriteHex(StreamWriter w, Span<char> buf, ulong value) => w.Write(Hex(buf, value));
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using KvmLab.Kvm;
 using KvmLab.Loading;
 using KvmLab.Testing;
+using KvmLab.Tracing;
 using KvmLab.Tracing.Kernel;
 
 namespace KvmLab.Tests.Tracing;
@@ -36,10 +37,8 @@ public sealed class KernelTraceTests
         Assert.Null(vmx.NpfReservedBit);
     }
 
-    [Fact]
-    public void Events_group_into_kernel_exits_that_end_in_the_guest_or_in_user_space()
-    {
-        string[] lines =
+    // Three exits to the guest or to user space and one ended by a signal, as an SVM capture prints them.
+    private static readonly string[] CapturedLines =
         [
             "k-1 [000] .... 1.000000: kvm_exit: vcpu 0 reason io rip 0x10000a info1 0x0000000000430010 info2 0x000000000010000b intr_info 0x00000000 error_code 0x00000000",
             "k-1 [000] .... 1.000001: kvm_pio: pio_write at 0x43 size 1 count 1 val 0x34",
@@ -59,7 +58,11 @@ public sealed class KernelTraceTests
             "k-1 [000] .... 1.000051: kvm_pio: pio_write at 0x43 size 1 count 1 val 0x34",
             "k-1 [000] .... 1.000052: kvm_userspace_exit: reason restart (4)",
         ];
-        var exits = KernelExits.Of(lines.Select(l => KernelTrace.Parse(l)!));
+
+    [Fact]
+    public void Events_group_into_kernel_exits_that_end_in_the_guest_or_in_user_space()
+    {
+        var exits = KernelExits.Of(CapturedLines.Select(l => KernelTrace.Parse(l)!));
 
         Assert.Equal(4, exits.Count);
         Assert.Equal("io -> out 0x43 -> handled in the kernel", exits[0].ToString());
@@ -70,6 +73,40 @@ public sealed class KernelTraceTests
         Assert.True(exits[3].ReturnedForSignalOrError);
         Assert.Equal("io -> out 0x43 -> handled in the kernel -> KVM_RUN returned anyway (restart: a signal or an error)", exits[3].ToString());
         Assert.Equal([new KernelExitCount("io", 2, 1), new KernelExitCount("npf", 0, 1)], KernelExits.ByReason(exits));
+    }
+
+    [Fact]
+    public void The_perfetto_file_has_a_slice_per_kernel_exit_and_per_record_and_an_arrow_for_each_return_to_user_space()
+    {
+        var events = CapturedLines.Select(l => KernelTrace.Parse(l)!).ToList();
+        var trace = new KvmLab.Tracing.Trace("captured");
+        // KvmLab's records of the two exits that returned (1 us after each kvm_userspace_exit), and of the signal's return.
+        const long epoch = 1_000_000_000;
+        trace.Add(new ExitRecord(13_000, ExitReason.Io, TraceAccess.PioWrite, 0x80, 1, 0, 0x10006e, ExitFlags.None, 0, 0, 0, 500));
+        trace.Add(new ExitRecord(35_000, ExitReason.Mmio, TraceAccess.MmioWrite, 0xE8000000, 4, 0, 0x10008f, ExitFlags.None, 0, 0, 0, 700));
+        trace.Add(new ExitRecord(53_000, ExitReason.Intr, TraceAccess.None, 0, 0, 0, 0x10000b, ExitFlags.None, 0, 0, 0, 100));
+        using var stream = new MemoryStream();
+        KernelTracePerfetto.Write(stream, events, trace, epoch);
+
+        using var json = System.Text.Json.JsonDocument.Parse(stream.ToArray());
+        var all = json.RootElement.GetProperty("traceEvents").EnumerateArray().ToList();
+        string Ph(System.Text.Json.JsonElement e) => e.GetProperty("ph").GetString()!;
+        int Pid(System.Text.Json.JsonElement e) => e.GetProperty("pid").GetInt32();
+        var kernel = all.Where(e => Ph(e) == "X" && Pid(e) == KernelTracePerfetto.KernelProcess).ToList();
+        Assert.Equal(["io", "io", "npf", "io"], kernel.Select(e => e.GetProperty("name").GetString()));
+        Assert.Equal([0.0, 10.0, 30.0, 50.0], kernel.Select(e => e.GetProperty("ts").GetDouble()));
+        Assert.Equal([2.0, 2.0, 4.0, 2.0], kernel.Select(e => e.GetProperty("dur").GetDouble())); // to kvm_entry or kvm_userspace_exit
+        Assert.Equal("npf (not present) -> page fault -> emulated -> mmio write len 4 gpa 0xe8000000 val 0x0 -> KVM_EXIT_MMIO",
+            kernel[2].GetProperty("args").GetProperty("path").GetString());
+        Assert.Equal(10, all.Count(e => Ph(e) == "i"));
+        var user = all.Where(e => Ph(e) == "X" && Pid(e) == KernelTracePerfetto.UserSpaceProcess).ToList();
+        Assert.Equal([13.0, 35.0, 53.0], user.Select(e => e.GetProperty("ts").GetDouble()));
+        Assert.Equal([0.5, 0.7, 0.1], user.Select(e => e.GetProperty("dur").GetDouble()));
+        // One arrow per exit KVM_RUN returned for, from the kernel's kvm_userspace_exit to KvmLab's record; none for the
+        // signal's return, which the kernel had finished.
+        Assert.Equal([(12.0, 1), (34.0, 2)], all.Where(e => Ph(e) == "s").Select(e => (e.GetProperty("ts").GetDouble(), e.GetProperty("id").GetInt32())));
+        Assert.Equal([(13.0, 1), (35.0, 2)], all.Where(e => Ph(e) == "f").Select(e => (e.GetProperty("ts").GetDouble(), e.GetProperty("id").GetInt32())));
+        Assert.Contains(all, e => Ph(e) == "M" && e.GetProperty("args").GetProperty("name").GetString() == "KVM (kernel)");
     }
 
     [Fact]
@@ -112,6 +149,16 @@ public sealed class KernelTraceTests
         Assert.Equal((2, 2, 0), (byTarget[(false, 0xE8000000)].Kernel, byTarget[(false, 0xE8000000)].UserSpace, byTarget[(false, 0xE8000000)].Inside));
 
         var exits = KernelExits.Of(events);
+        using (var perfetto = new MemoryStream())
+        {
+            KernelTracePerfetto.Write(perfetto, events, machine.Trace, machine.TraceEpochNanos);
+            using var json = System.Text.Json.JsonDocument.Parse(perfetto.ToArray());
+            var all = json.RootElement.GetProperty("traceEvents").EnumerateArray().ToList();
+            Assert.Equal(exits.Count, all.Count(e => e.GetProperty("ph").GetString() == "X" && e.GetProperty("pid").GetInt32() == KernelTracePerfetto.KernelProcess));
+            Assert.Equal(machine.Trace.Count, all.Count(e => e.GetProperty("ph").GetString() == "X" && e.GetProperty("pid").GetInt32() == KernelTracePerfetto.UserSpaceProcess));
+            // Every exit KVM_RUN returned for found the record KvmLab made of it.
+            Assert.Equal(exits.Count(x => x.ReachedUserSpace), all.Count(e => e.GetProperty("ph").GetString() == "f"));
+        }
         var timeline = KernelTraceAnalysis.Timeline(events, machine);
         Assert.Contains(timeline, t => t.Side == "KvmLab" && t.What.Contains("0xe8000000"));
         Assert.True(timeline.Zip(timeline.Skip(1)).All(p => p.First.TimestampNanos <= p.Second.TimestampNanos));
