@@ -13,6 +13,8 @@ public sealed class BenchCommandTests
         "start_to_halt_ratio_vs_qemu", "chart_1m_ms", "chart_1m_html_bytes",
         "exit_ns_pio_c_reference", "exit_ns_mmio_c_reference", "start_to_halt_qemu_ms", "machine", "figures",
         "exit_ns_pio_kernel_step", "exit_ns_mmio_kernel_step",
+        "exit_overhead_ns_pio_machine_run", "exit_overhead_ns_pio_machine_step", "exit_overhead_ns_pio_vcpu",
+        "exit_overhead_ns_mmio_machine_run_median", "exit_overhead_ns_mmio_machine_step_median", "exit_overhead_ns_mmio_vcpu_median",
     ];
 
     // One quick run (a few seconds) serves every test of the class.
@@ -44,6 +46,12 @@ public sealed class BenchCommandTests
         foreach (var ratio in new[] { "exit_ratio_pio", "exit_ratio_mmio", "exit_ratio_pio_vcpu", "exit_ratio_mmio_vcpu" })
             Assert.True(double.IsFinite(root.GetProperty(ratio).GetDouble()) && root.GetProperty(ratio).GetDouble() > 0, ratio);
         Assert.True(root.GetProperty("exit_ns_pio_c_reference").GetDouble() > 0);
+        // The overhead over C is the difference of the two measured costs (it may be negative under noise).
+        Assert.Equal(root.GetProperty("exit_ns_pio_machine_run").GetDouble() - root.GetProperty("exit_ns_pio_c_reference").GetDouble(),
+            root.GetProperty("exit_overhead_ns_pio_machine_run").GetDouble(), 6);
+        var overRun = root.GetProperty("figures").EnumerateArray().Single(f => f.GetProperty("figure").GetString() == "PIO exit via Machine.Run (tracing on), over C");
+        Assert.Equal("<= 100 ns over", overRun.GetProperty("goal").GetString());
+        Assert.Equal(root.GetProperty("exit_overhead_ns_pio_machine_run").GetDouble(), overRun.GetProperty("value").GetDouble(), 6);
         Assert.True(root.GetProperty("exit_ns_pio_kernel_step").GetDouble() > 0 && root.GetProperty("exit_ns_mmio_kernel_step").GetDouble() > 0);
 
         // The run loop promises not to allocate per exit once the trace is reserved.
