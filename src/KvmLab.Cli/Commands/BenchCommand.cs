@@ -16,7 +16,7 @@ internal sealed class BenchCommand : ICommand
 
     /// <inheritdoc />
     public string Help => """
-        usage: kvmlab bench [--quick] [--json FILE] [--kvmlab DLL]
+        usage: kvmlab bench [--quick] [--json FILE] [--kvmlab DLL] [--check]
                kvmlab bench --boot GUEST
 
         Measures, with the reference measured in the same run:
@@ -32,6 +32,8 @@ internal sealed class BenchCommand : ICommand
         options:
           --quick        a small run of every figure (seconds; numbers are rough)
           --json FILE    also write every figure, its reference and the machine description as JSON
+          --check        exit 1 when a figure misses its goal (after printing the table and writing the JSON),
+                         naming each; without it the verdicts are reported and the exit code is 0
           --kvmlab DLL   time this build of kvmlab (e.g. a ReadyToRun publish's KvmLab.Cli.dll) for start to halt,
                          instead of the one running the benchmark
           --boot GUEST   boot a library guest, run it to its end and exit (the process the start-to-halt figure times
@@ -45,7 +47,7 @@ internal sealed class BenchCommand : ICommand
     /// <inheritdoc />
     public int Run(IReadOnlyList<string> args)
     {
-        var a = Arguments.Parse(args, ["quick"], ["json", "boot", "kvmlab"]);
+        var a = Arguments.Parse(args, ["quick", "check"], ["json", "boot", "kvmlab"]);
         if (a.Positionals.Count > 0) throw new UsageException($"unexpected argument '{a.Positionals[0]}'");
         if (a.Get("boot") is { } guest) return Boot(guest);
 
@@ -72,7 +74,23 @@ internal sealed class BenchCommand : ICommand
             File.WriteAllText(path, report.Json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             Console.Error.WriteLine($"bench: wrote {path}");
         }
-        return 0;
+        return a.Has("check") ? Check(report.Figures, Console.Error) : 0;
+    }
+
+    /// <summary>The <c>--check</c> verdict: 1 and the name of each figure that missed its goal, else 0.</summary>
+    internal static int Check(IReadOnlyList<Figure> figures, TextWriter report)
+    {
+        var missed = figures.Where(f => f.Verdict == Verdict.Missed).ToList();
+        if (missed.Count == 0)
+        {
+            var n = figures.Count(f => f.Verdict == Verdict.Met);
+            report.WriteLine($"bench: --check: every goal met ({n} figure{(n == 1 ? "" : "s")} with a goal)");
+            return 0;
+        }
+        report.WriteLine($"bench: --check: {missed.Count} goal{(missed.Count == 1 ? "" : "s")} missed:");
+        foreach (var f in missed)
+            report.WriteLine($"  {f.Name.Trim()}: {Figure.Format(f.Value)} {f.Unit}, goal {f.Goal}");
+        return 1;
     }
 
     private static int Boot(string name)

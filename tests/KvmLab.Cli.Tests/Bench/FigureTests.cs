@@ -21,4 +21,23 @@ public sealed class FigureTests
         Assert.Equal(Verdict.NotMeasured, Figure.OverheadAtMost("x", null, 1500, "C", 100).Verdict);
         Assert.Null(Figure.OverheadAtMost("x", 1600, null, "C", 100).Value);
     }
+
+    [Fact]
+    public void Check_fails_naming_each_missed_goal_and_passes_when_every_goal_is_met_or_only_informative()
+    {
+        var met = Figure.OverheadAtMost("MMIO exit via Machine.Run (tracing on), over C", 1550, 1500, "C", 100);
+        var info = Figure.Info("chart", 80, "ms");
+        var missed = Figure.OverheadAtMost("PIO exit via Vcpu.Run alone, over C", 1600, 1500, "C", 50);
+        var notMeasured = Figure.AtMost("start to halt", null, "ms", null, null, 50);
+
+        var ok = new StringWriter();
+        Assert.Equal(0, BenchCommand.Check([met, info, notMeasured], ok));
+        Assert.Contains("every goal met (1 figure with a goal)", ok.ToString());
+
+        var failed = new StringWriter();
+        Assert.Equal(1, BenchCommand.Check([met, missed, info], failed));
+        Assert.Contains("1 goal missed:", failed.ToString());
+        Assert.Contains("PIO exit via Vcpu.Run alone, over C: 100 ns, goal <= 50 ns over", failed.ToString());
+        Assert.DoesNotContain("MMIO exit", failed.ToString());
+    }
 }
