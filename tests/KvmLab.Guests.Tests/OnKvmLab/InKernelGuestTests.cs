@@ -67,4 +67,26 @@ public class InKernelGuestTests
             Assert.True(delta["exits"] > 0, delta.ToString());
         }
     }
+
+    [KvmFact]
+    public void A_guest_touching_only_user_space_devices_has_every_port_exit_counted_by_the_kernel_reach_kvmlab()
+    {
+        // hello writes COM1 and isa-debug-exit only: devices of KvmLab's, none on KVM_PIO_BUS.
+        using var machine = Machine.Boot(HelloGuest.Build(CpuMode.Real));
+        var before = machine.KernelStats.Snapshot();
+        var result = machine.Run(new RunOptions { Timeout = TestScale.Bound(TimeSpan.FromSeconds(10)) });
+        var delta = machine.KernelStats.Snapshot().Since(before);
+        Assert.Equal(StopReason.DebugExit, result.Reason);
+
+        var userIo = Enumerable.Range(0, machine.Trace.Count).Count(i => machine.Trace[i].Reason == ExitReason.Io);
+        Assert.True(userIo > 10, $"{userIo} port exits");
+        Assert.Equal(0, delta["mmio_exits"]);
+        if (KvmBackends.Current.IsHardware())
+            Assert.Equal(userIo, delta["io_exits"]); // nothing finished inside: equal counts
+        else if (KvmBackends.Current == KvmBackend.Pvm)
+        {
+            Assert.Equal(0, delta["io_exits"]); // measured: kvm_pvm does not count port I/O in io_exits
+            Assert.True(delta["exits"] <= machine.ExitCount, delta.ToString()); // every exit it counted reached KvmLab
+        }
+    }
 }
