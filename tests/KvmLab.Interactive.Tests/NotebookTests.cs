@@ -14,8 +14,9 @@ public class NotebookTests
     }
 
     /// <summary>
-    /// What each chapter must show besides running cleanly: claim lines it prints after checking them (a chapter
-    /// whose claim cell was deleted or weakened fails here), HTML it displays, and how many charts.
+    /// What each chapter must show besides running cleanly: the claims it checks ("holds: " items, matched against the
+    /// claims Claim printed, not against any text; a chapter whose claim was deleted fails here, one whose condition
+    /// was edited in <see cref="ChapterClaimsTests"/>), other text it prints, HTML it displays, and how many charts.
     /// </summary>
     public static TheoryData<string, string[], string[], int> ChapterOutputs() => new()
     {
@@ -118,7 +119,15 @@ public class NotebookTests
 
         var text = string.Join("\n", outputs.Where(o => o.MimeType == "text/plain").Select(o => o.Value));
         var htmlOutputs = outputs.Where(o => o.MimeType == "text/html").Select(o => o.Value).ToList();
-        Assert.All(claims, c => Assert.Contains(c, text + string.Join("\n", htmlOutputs)));
+        // A "holds: " item must be a claim the chapter checked (its sentence printed by Claim, with a condition); the rest
+        // are displays the chapter prints. Every claim printed must check a reviewed condition (chapter-claims.txt).
+        var printed = Claims.Parse(text);
+        var reviewed = ChapterClaimsTests.Reviewed().GetValueOrDefault(notebook) ?? [];
+        Assert.All(claims.Where(c => c.StartsWith(Claims.HoldsPrefix, StringComparison.Ordinal)),
+            c => Assert.Contains(printed, p => (Claims.HoldsPrefix + p.Claim).Contains(c, StringComparison.Ordinal)));
+        Assert.All(claims.Where(c => !c.StartsWith(Claims.HoldsPrefix, StringComparison.Ordinal)),
+            c => Assert.Contains(c, text + string.Join("\n", htmlOutputs)));
+        Assert.All(printed, p => Assert.True(reviewed.Contains(p.Condition), $"'{p.Claim}' checked '{p.Condition}', which chapter-claims.txt does not list for {notebook}"));
         Assert.All(html, h => Assert.Contains(htmlOutputs, o => o.Contains(h)));
         var chartOutputs = htmlOutputs.Where(o => o.Contains("class=\"kvmlab-chart\"")).ToList();
         Assert.Equal(charts, chartOutputs.Count);
