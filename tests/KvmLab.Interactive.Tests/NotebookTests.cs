@@ -51,7 +51,7 @@ public class NotebookTests
              "holds: the emulator still decoded every MMIO write with the zone"],
             ["port I/O (io_exits)", ">replayed_from_ring</th>"], 1 },
         { "05-pci-configuration-space.ipynb",
-            ["holds: both scans print the same devices", "holds: conf1 needs two port exits per config access (220), ECAM one MMIO exit (110)",
+            ["holds: both scans print the same devices (", "holds: conf1 needs two port exits per config access (220), ECAM one MMIO exit (110)",
              "holds: the mask 0xfff00000 reads back: a 1 MiB memory BAR", "holds: the bus reported the mapping change (pci_update_mappings)"],
             ["0xb0010010"], 1 },
         { "06-the-edu-device.ipynb",
