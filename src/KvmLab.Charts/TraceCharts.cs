@@ -164,7 +164,15 @@ public static class TraceCharts
     /// Histogram of exit handling latency (KVM_RUN's return to the access's completion) in log-spaced bins,
     /// four per doubling, so that both the common case and the slow tail are visible.
     /// </summary>
-    public static TraceChart HandlerLatency(Trace trace)
+    public static TraceChart HandlerLatency(Trace trace) => HandlerLatency(trace, null);
+
+    /// <summary>
+    /// <see cref="HandlerLatency(Trace)"/> for the exits of one reason only (PIO and MMIO apart), or all when
+    /// <paramref name="reason"/> is null. The time is user space's part of the round trip: from KVM_RUN's return to
+    /// the device access's completion (kvm_run decode, address-space lookup, device handler, trace record), not the
+    /// kernel's (that is each record's RunNanos).
+    /// </summary>
+    public static TraceChart HandlerLatency(Trace trace, ExitReason? reason)
     {
         ArgumentNullException.ThrowIfNull(trace);
         const int perDoubling = 4;
@@ -172,7 +180,7 @@ public static class TraceCharts
         long exits = 0;
         foreach (ref readonly var r in trace.Records())
         {
-            if (!r.IsExit) continue;
+            if (!r.IsExit || reason is { } only && r.Reason != only) continue;
             exits++;
             counts[Bin(r.HandlerNanos)]++;
         }
@@ -185,7 +193,8 @@ public static class TraceCharts
             labels.Add(Duration(Math.Pow(2, (double)i / perDoubling)));
             values.Add(counts[i]);
         }
-        return new TraceChart(ChartKind.Bar, $"Exit handling latency ({N(exits)} exits, log-spaced bins, {trace.Name})",
+        var what = reason is { } r2 ? $"KVM_EXIT_{ExitReasonNames.Of(r2)} handling latency in user space" : "Exit handling latency";
+        return new TraceChart(ChartKind.Bar, $"{what} ({N(exits)} exits, log-spaced bins, {trace.Name})",
             "handling time, bin start", "exits", labels, [ChartSeries.Bars("exits", values)]);
 
         static int Bin(uint nanos) => nanos <= 1 ? 0 : Math.Min(33 * perDoubling - 1, (int)(Math.Log2(nanos) * perDoubling));

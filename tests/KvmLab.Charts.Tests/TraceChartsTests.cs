@@ -133,6 +133,25 @@ public class TraceChartsTests
     }
 
     [Fact]
+    public void HandlerLatencyOfOneReasonCountsOnlyItsExits()
+    {
+        var b = new TraceBuilder();
+        foreach (var ns in new long[] { 100, 105, 1000 })
+            b.Add(ExitReason.Io, TraceAccess.PioWrite, 0xC000, 1, 0, ExitRecord.None, ExitRecord.None, ns);
+        foreach (var ns in new long[] { 2000, 2100 })
+            b.Add(ExitReason.Mmio, TraceAccess.MmioWrite, 0xE0000000, 1, 0, ExitRecord.None, ExitRecord.None, ns);
+
+        var io = TraceCharts.HandlerLatency(b.Trace, ExitReason.Io);
+        var mmio = TraceCharts.HandlerLatency(b.Trace, ExitReason.Mmio);
+
+        Assert.Equal(3, Assert.Single(io.Series).Y.Sum());
+        Assert.Equal(2, Assert.Single(mmio.Series).Y.Sum());
+        Assert.StartsWith("KVM_EXIT_IO handling latency in user space (3 exits", io.Title);
+        Assert.StartsWith("KVM_EXIT_MMIO handling latency in user space (2 exits", mmio.Title);
+        Assert.Equal(5, Assert.Single(TraceCharts.HandlerLatency(b.Trace).Series).Y.Sum());
+    }
+
+    [Fact]
     public void AllChartsOfAnEmptyTraceCanBeDrawn()
     {
         foreach (var chart in TraceCharts.All(new Trace("empty")))
