@@ -37,7 +37,7 @@ public class NotebookTests
              "holds: the slot's memory is unchanged: the write went to user space instead",
              "holds: with the ioeventfd no ring reaches user space (0 exits)",
              "holds: yet the eventfd counted every one (500)", "holds: each queued write is an exit saved"],
-            [], 0 },
+            ["KVM_RUN returns to KvmLab, without and with help from the kernel"], 1 },
         { "04b-inside-kvm.ipynb",
             ["holds: the vCPU counts exits, io_exits, mmio_exits and insn_emulation, each a cumulative counter",
              "holds: none of the ten PIT writes reached KvmLab: the in-kernel PIT took them",
