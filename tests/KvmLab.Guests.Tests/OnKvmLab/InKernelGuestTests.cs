@@ -85,8 +85,10 @@ public class InKernelGuestTests
             Assert.Equal(userIo, delta["io_exits"]); // nothing finished inside: equal counts
         else if (KvmBackends.Current == KvmBackend.Pvm)
         {
-            Assert.Equal(0, delta["io_exits"]); // measured: kvm_pvm does not count port I/O in io_exits
-            Assert.True(delta["exits"] <= machine.ExitCount, delta.ToString()); // every exit it counted reached KvmLab
+            // Measured: kvm_pvm does not count port I/O in io_exits; its emulator ran at least one instruction per
+            // port write (and its exits counter differs from the returns by one either way from run to run).
+            Assert.Equal(0, delta["io_exits"]);
+            Assert.True(delta["insn_emulation"] >= userIo, delta.ToString());
         }
     }
 }
