@@ -37,14 +37,7 @@ public class InKernelGuestTests
     [KvmFact]
     public void The_kernel_counts_the_port_writes_it_handled_inside_as_this_backend_does()
     {
-        using var machine = Machine.Boot(InKernelGuest.Build(CpuMode.Protected));
-        var before = machine.KernelStats.Snapshot();
-        var result = machine.Run(new RunOptions { Timeout = TestScale.Bound(TimeSpan.FromSeconds(10)) });
-        var delta = machine.KernelStats.Snapshot().Since(before);
-        Assert.Equal(StopReason.DebugExit, result.Reason);
-
-        var userIo = Enumerable.Range(0, machine.Trace.Count).Count(i => machine.Trace[i].Reason == ExitReason.Io);
-        var userMmio = Enumerable.Range(0, machine.Trace.Count).Count(i => machine.Trace[i].Reason == ExitReason.Mmio);
+        var (delta, userIo, userMmio) = RunCounting(InKernelGuest.Build(CpuMode.Protected));
         Assert.Equal(InKernelGuest.UnbackedWrites, userMmio);
         if (KvmBackends.Current.IsHardware())
         {
@@ -72,13 +65,7 @@ public class InKernelGuestTests
     public void A_guest_touching_only_user_space_devices_has_every_port_exit_counted_by_the_kernel_reach_kvmlab()
     {
         // hello writes COM1 and isa-debug-exit only: devices of KvmLab's, none on KVM_PIO_BUS.
-        using var machine = Machine.Boot(HelloGuest.Build(CpuMode.Real));
-        var before = machine.KernelStats.Snapshot();
-        var result = machine.Run(new RunOptions { Timeout = TestScale.Bound(TimeSpan.FromSeconds(10)) });
-        var delta = machine.KernelStats.Snapshot().Since(before);
-        Assert.Equal(StopReason.DebugExit, result.Reason);
-
-        var userIo = Enumerable.Range(0, machine.Trace.Count).Count(i => machine.Trace[i].Reason == ExitReason.Io);
+        var (delta, userIo, _) = RunCounting(HelloGuest.Build(CpuMode.Real));
         Assert.True(userIo > 10, $"{userIo} port exits");
         Assert.Equal(0, delta["mmio_exits"]);
         if (KvmBackends.Current.IsHardware())
@@ -90,5 +77,17 @@ public class InKernelGuestTests
             Assert.Equal(0, delta["io_exits"]);
             Assert.True(delta["insn_emulation"] >= userIo, delta.ToString());
         }
+    }
+
+    // Runs a guest to its debug exit with the vCPU's kernel counters read around the run; counts the port and MMIO
+    // exits that reached KvmLab.
+    private static (KernelStatsDelta Kernel, int UserIo, int UserMmio) RunCounting(GuestImage image)
+    {
+        using var machine = Machine.Boot(image);
+        var before = machine.KernelStats.Snapshot();
+        var result = machine.Run(new RunOptions { Timeout = TestScale.Bound(TimeSpan.FromSeconds(10)) });
+        var delta = machine.KernelStats.Snapshot().Since(before);
+        Assert.Equal(StopReason.DebugExit, result.Reason);
+        return (delta, machine.Trace.Count(r => r.Reason == ExitReason.Io), machine.Trace.Count(r => r.Reason == ExitReason.Mmio));
     }
 }
