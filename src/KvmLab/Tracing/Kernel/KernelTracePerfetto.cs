@@ -93,7 +93,7 @@ public static class KernelTracePerfetto
             w.WriteEndObject();
         }
 
-        // KvmLab's records; each exit record is the end of the first unmatched flow that left the kernel before it.
+        // KvmLab's records; each exit record ends the newest not yet matched flow that left the kernel before it.
         var flowIndex = 0;
         var flowId = 0;
         for (var i = 0; i < trace.Count; i++)
@@ -112,6 +112,7 @@ public static class KernelTracePerfetto
             w.WriteString("exit", trace.Resolve(i).ToString());
             w.WriteEndObject();
             w.WriteEndObject();
+            if (w.BytesPending > 1 << 16) w.Flush();
             if (!r.IsExit) continue;
             // Flows that left the kernel before this record and were not matched belong to records KvmLab never made
             // (the capture started mid-run): skip all but the newest.
@@ -122,7 +123,6 @@ public static class KernelTracePerfetto
                 Flow(w, "f", flowId, UserSpaceProcess, 1, Us(at));
                 flowIndex++;
             }
-            if (w.BytesPending > 1 << 16) w.Flush();
         }
         w.WriteEndArray();
         w.WriteEndObject();
