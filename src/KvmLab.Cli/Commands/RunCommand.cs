@@ -66,8 +66,15 @@ internal sealed class RunCommand : ICommand
             catch (ArgumentException e) { throw new UsageException($"--trace: {e.Message}"); }
         }
         var kernelTracePath = a.Get("kernel-trace");
-        if (kernelTracePath is not null && !kernelTracePath.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
-            throw new UsageException($"--kernel-trace: cannot tell the format from '{kernelTracePath}': use a name ending in .json (the analysis) or .perfetto.json (tracks for ui.perfetto.dev)");
+        // One decision of the format, by TraceExport's rule for file names: .perfetto.json -> tracks, .json -> analysis.
+        var kernelTracePerfetto = false;
+        if (kernelTracePath is not null)
+        {
+            var format = kernelTracePath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? TraceExport.FormatFor(kernelTracePath) : TraceExport.Format.Csv;
+            if (format == TraceExport.Format.Csv)
+                throw new UsageException($"--kernel-trace: cannot tell the format from '{kernelTracePath}': use a name ending in .json (the analysis) or .perfetto.json (tracks for ui.perfetto.dev)");
+            kernelTracePerfetto = format == TraceExport.Format.ChromeTrace;
+        }
         if (kernelTracePath is not null && !Environment.IsPrivilegedProcess)
             throw new UsageException("--kernel-trace reads KVM's tracepoints from tracefs, which needs root: run kvmlab as root (sudo), or use --kernel-stats, which needs none");
         if (chartPath is not null) ChartOutput.Validate(chartPath, a.Get("chart-kind"));
@@ -117,7 +124,7 @@ internal sealed class RunCommand : ICommand
             report.Write(KernelStatsTable.Render(machine.KernelStats.Snapshot().Since(kernelBefore), machine));
         if (kernelTracePath is not null && kernelEvents is not null)
         {
-            if (TraceExport.FormatFor(kernelTracePath) == TraceExport.Format.ChromeTrace)
+            if (kernelTracePerfetto)
                 KernelTracePerfetto.Save(kernelTracePath, kernelEvents, machine);
             else
                 KernelTraceFile.Write(kernelTracePath, kernelEvents, machine);
