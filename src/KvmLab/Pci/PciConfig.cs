@@ -3,8 +3,26 @@ namespace KvmLab.Pci;
 /// <summary>Offsets and bits of the type-0 configuration header (PCI Local Bus 3.0, chapter 6; QEMU: pci_regs.h).</summary>
 public static class PciConfig
 {
-    /// <summary>Size of conventional configuration space.</summary>
+    /// <summary>Size of conventional configuration space (all that conf1 reaches).</summary>
     public const int Size = 256;
+
+    /// <summary>Size of a PCI Express function's configuration space (reached through ECAM).</summary>
+    public const int ExpressSize = 4096;
+
+    /// <summary>0x100: the first extended capability of a PCI Express function.</summary>
+    public const int ExtendedCapabilities = 0x100;
+
+    /// <summary>0x2C subsystem vendor ID (type-0 header).</summary>
+    public const int SubsystemVendorId = 0x2C;
+
+    /// <summary>0x2E subsystem ID (type-0 header).</summary>
+    public const int SubsystemId = 0x2E;
+
+    /// <summary>QEMU's default subsystem vendor for functions that set none: Red Hat/Qumranet (PCI_SUBVENDOR_ID_REDHAT_QUMRANET).</summary>
+    public const ushort DefaultSubsystemVendorId = 0x1AF4;
+
+    /// <summary>QEMU's default subsystem ID (PCI_SUBDEVICE_ID_QEMU).</summary>
+    public const ushort DefaultSubsystemId = 0x1100;
 
     /// <summary>0x00 vendor ID (16 bits, read-only).</summary>
     public const int VendorId = 0x00;
@@ -75,8 +93,23 @@ public static class PciConfig
     /// <summary>Header type bit 7: the device has more functions than function 0.</summary>
     public const byte HeaderTypeMultiFunction = 0x80;
 
+    /// <summary>Capability ID of power management.</summary>
+    public const byte CapabilityIdPowerManagement = 0x01;
+
     /// <summary>Capability ID of MSI.</summary>
     public const byte CapabilityIdMsi = 0x05;
+
+    /// <summary>Capability ID of a vendor-specific capability (virtio's configuration structures).</summary>
+    public const byte CapabilityIdVendor = 0x09;
+
+    /// <summary>Capability ID of a bridge's subsystem vendor/ID capability (SSVID).</summary>
+    public const byte CapabilityIdSubsystemVendor = 0x0D;
+
+    /// <summary>Capability ID of PCI Express.</summary>
+    public const byte CapabilityIdExpress = 0x10;
+
+    /// <summary>Capability ID of MSI-X.</summary>
+    public const byte CapabilityIdMsix = 0x11;
 
     /// <summary>BAR bit 0: the BAR decodes I/O space.</summary>
     public const uint BarSpaceIo = 0x1;

@@ -4,22 +4,23 @@ using KvmLab.Memory;
 namespace KvmLab.Pci;
 
 /// <summary>
-/// A conventional PCI function with a 256-byte type-0 configuration space (QEMU: <c>PCIDevice</c> with
-/// pci_default_read_config / pci_default_write_config). Each byte has a writable mask and a write-1-to-clear mask;
-/// BAR, command and capability handling follow QEMU's hw/pci/pci.c and msi.c.
+/// A PCI function (QEMU: <c>PCIDevice</c> with pci_default_read_config / pci_default_write_config): 256 bytes of
+/// configuration space for a conventional function, 4 KiB for a PCI Express one (QEMU: <c>QEMU_PCI_CAP_EXPRESS</c>,
+/// pci_config_size). Each byte has a writable mask and a write-1-to-clear mask; BAR, command and capability handling
+/// follow QEMU's hw/pci/pci.c, msi.c and pcie.c.
 /// </summary>
-public abstract class PciDevice
+public abstract partial class PciDevice
 {
     private const int MsiControl = 2;
     private const ushort MsiControlEnable = 0x0001;
     private const ushort MsiControl64Bit = 0x0080;
     private const ushort MsiControlMmeMask = 0x0070;
 
-    private readonly byte[] _config = new byte[PciConfig.Size];
-    private readonly byte[] _writeMask = new byte[PciConfig.Size];
-    private readonly byte[] _w1cMask = new byte[PciConfig.Size];
-    private readonly bool[] _capabilityBytes = new bool[PciConfig.Size];
-    private readonly PciBar?[] _bars = new PciBar?[6];
+    private readonly byte[] _config;
+    private readonly byte[] _writeMask;
+    private readonly byte[] _w1cMask;
+    private readonly bool[] _capabilityBytes;
+    private readonly PciBar?[] _bars;
     private bool _irqLevel;
 
     /// <summary>Initialises identity registers and QEMU's default masks.</summary>
@@ -30,15 +31,34 @@ public abstract class PciDevice
     /// <param name="classCode">Base class and subclass as QEMU's <c>class_id</c> (e.g. 0x00ff, 0x0600).</param>
     /// <param name="interruptPin">1 for INTA#, 0 for none.</param>
     /// <param name="multiFunction">Sets header type bit 7 so software scans functions 1..7.</param>
-    protected PciDevice(string name, ushort vendorId, ushort deviceId, byte revision, ushort classCode, byte interruptPin, bool multiFunction = false)
+    /// <param name="express">A PCI Express function: 4 KiB of configuration space, the part past 0x100 reachable only through ECAM.</param>
+    /// <param name="headerType">0 for an endpoint, 1 for a PCI-to-PCI bridge (two BARs, bus numbers and windows instead of BAR2..5).</param>
+    /// <param name="subsystemVendorId">Subsystem vendor ID of a type-0 function; 0 with <paramref name="subsystemId"/> 0 gives
+    /// QEMU's default, 1af4:1100 (pci_set_default_subsystem_id). Bridges have no such register.</param>
+    /// <param name="subsystemId">Subsystem ID of a type-0 function.</param>
+    protected PciDevice(string name, ushort vendorId, ushort deviceId, byte revision, ushort classCode, byte interruptPin,
+        bool multiFunction = false, bool express = false, byte headerType = 0, ushort subsystemVendorId = 0, ushort subsystemId = 0)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
+        if (headerType > 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(headerType), $"Header type {headerType} is not 0 (endpoint) or 1 (bridge).");
+        }
+
         Name = name;
+        IsExpress = express;
+        ConfigSize = express ? PciConfig.ExpressSize : PciConfig.Size;
+        HeaderType = headerType;
+        _config = new byte[ConfigSize];
+        _writeMask = new byte[ConfigSize];
+        _w1cMask = new byte[ConfigSize];
+        _capabilityBytes = new bool[ConfigSize];
+        _bars = new PciBar?[headerType == 1 ? 2 : 6];
         BinaryPrimitives.WriteUInt16LittleEndian(_config.AsSpan(PciConfig.VendorId), vendorId);
         BinaryPrimitives.WriteUInt16LittleEndian(_config.AsSpan(PciConfig.DeviceId), deviceId);
         _config[PciConfig.RevisionId] = revision;
         BinaryPrimitives.WriteUInt16LittleEndian(_config.AsSpan(PciConfig.ClassCode + 1), classCode);
-        _config[PciConfig.HeaderType] = multiFunction ? PciConfig.HeaderTypeMultiFunction : (byte)0;
+        _config[PciConfig.HeaderType] = (byte)((multiFunction ? PciConfig.HeaderTypeMultiFunction : 0) | headerType);
         _config[PciConfig.InterruptPin] = interruptPin;
         MultiFunction = multiFunction;
 
@@ -47,9 +67,20 @@ public abstract class PciDevice
             PciConfig.CommandSerr | PciConfig.CommandParity);
         _writeMask[PciConfig.CacheLineSize] = 0xFF;
         _writeMask[PciConfig.InterruptLine] = 0xFF;
-        // QEMU leaves the device-specific area plain read/write storage except where capabilities sit.
+        // QEMU leaves the device-specific area (extended space included) plain read/write storage except where
+        // capabilities sit (pci_init_wmask).
         _writeMask.AsSpan(PciConfig.DeviceSpecific).Fill(0xFF);
         SetMask16(_w1cMask, PciConfig.Status, PciConfig.StatusWriteOneToClear);
+        if (headerType == 0)
+        {
+            if (subsystemVendorId == 0 && subsystemId == 0)
+            {
+                (subsystemVendorId, subsystemId) = (PciConfig.DefaultSubsystemVendorId, PciConfig.DefaultSubsystemId);
+            }
+
+            BinaryPrimitives.WriteUInt16LittleEndian(_config.AsSpan(PciConfig.SubsystemVendorId), subsystemVendorId);
+            BinaryPrimitives.WriteUInt16LittleEndian(_config.AsSpan(PciConfig.SubsystemId), subsystemId);
+        }
     }
 
     /// <summary>Device name used in traces.</summary>
@@ -57,6 +88,15 @@ public abstract class PciDevice
 
     /// <summary>Whether header type bit 7 is set.</summary>
     public bool MultiFunction { get; }
+
+    /// <summary>Whether this is a PCI Express function (4 KiB of configuration space).</summary>
+    public bool IsExpress { get; }
+
+    /// <summary>Bytes of configuration space: 256, or 4096 for a PCI Express function (QEMU: pci_config_size).</summary>
+    public int ConfigSize { get; }
+
+    /// <summary>The header layout: 0 endpoint, 1 PCI-to-PCI bridge.</summary>
+    public byte HeaderType { get; }
 
     /// <summary>The bus the device is attached to, or null.</summary>
     public PciBus? Bus { get; private set; }
@@ -67,7 +107,7 @@ public abstract class PciDevice
     /// <summary>The interrupt line (GSI) INTx# is wired to, or -1 when not wired.</summary>
     public int IrqLine { get; private set; } = -1;
 
-    /// <summary>The 256 bytes of configuration space as they are now.</summary>
+    /// <summary>The configuration space as it is now (<see cref="ConfigSize"/> bytes).</summary>
     public ReadOnlySpan<byte> Config => _config;
 
     /// <summary>Per-byte writable masks (1 bits can be changed by the guest).</summary>
@@ -76,7 +116,8 @@ public abstract class PciDevice
     /// <summary>Per-byte write-1-to-clear masks.</summary>
     public ReadOnlySpan<byte> WriteOneToClearMask => _w1cMask;
 
-    /// <summary>Registered BARs by index (null where none; the slot after a 64-bit BAR stays null).</summary>
+    /// <summary>Registered BARs by index, six for an endpoint and two for a bridge (null where none; the slot after a
+    /// 64-bit BAR stays null).</summary>
     public IReadOnlyList<PciBar?> Bars => _bars;
 
     /// <summary>The command register.</summary>
@@ -95,12 +136,12 @@ public abstract class PciDevice
     /// <summary>Whether the device currently asserts INTx# (before the command register's INTx disable).</summary>
     public bool IrqLevel => _irqLevel;
 
-    /// <summary>Reads <paramref name="size"/> (1 to 4) bytes of configuration space; bytes past 0xFF read as 0.</summary>
+    /// <summary>Reads <paramref name="size"/> (1 to 4) bytes of configuration space; bytes past the end read as 0.</summary>
     public virtual uint ReadConfig(int offset, int size)
     {
         CheckConfigAccess(offset, size);
         uint value = 0;
-        for (int i = 0; i < size && offset + i < PciConfig.Size; i++)
+        for (int i = 0; i < size && offset + i < ConfigSize; i++)
         {
             value |= (uint)_config[offset + i] << (i * 8);
         }
@@ -110,13 +151,14 @@ public abstract class PciDevice
 
     /// <summary>
     /// Writes configuration space through the masks, then updates BAR mappings and INTx exactly when QEMU would
-    /// (a write touching a BAR or the command register). Bytes past 0xFF are ignored.
+    /// (a write touching a BAR, the expansion ROM register or the command register; for a bridge also its windows and
+    /// bus numbers, QEMU's pci_bridge_write_config). Bytes past the end are ignored.
     /// </summary>
     public virtual void WriteConfig(int offset, int size, uint value)
     {
         CheckConfigAccess(offset, size);
         ushort oldCommand = Command;
-        for (int i = 0; i < size && offset + i < PciConfig.Size; i++)
+        for (int i = 0; i < size && offset + i < ConfigSize; i++)
         {
             int at = offset + i;
             byte b = (byte)(value >> (i * 8));
@@ -124,17 +166,27 @@ public abstract class PciDevice
             _config[at] &= (byte)~(b & _w1cMask[at]);
         }
 
-        bool touchesBars = offset < PciConfig.Bar0 + 24 && offset + size > PciConfig.Bar0;
+        bool touchesBars = offset < PciConfig.Bar0 + _bars.Length * 4 && offset + size > PciConfig.Bar0;
         bool touchesCommand = offset <= PciConfig.Command && offset + size > PciConfig.Command;
         if (touchesBars || touchesCommand)
         {
             Bus?.UpdateMappings(this);
         }
 
+        if (HeaderType == 1)
+        {
+            BridgeConfigWritten(offset, size, touchesCommand);
+        }
+
         if (((oldCommand ^ Command) & PciConfig.CommandIntxDisable) != 0)
         {
             DeliverIntx();
         }
+    }
+
+    /// <summary>A bridge's hook after a configuration write: windows, bus numbers and bridge control take effect here.</summary>
+    private protected virtual void BridgeConfigWritten(int offset, int size, bool touchesCommand)
+    {
     }
 
     /// <summary>Called by <see cref="PciBus"/> when the device is plugged in.</summary>
@@ -159,7 +211,7 @@ public abstract class PciDevice
     {
         ArgumentNullException.ThrowIfNull(region);
         int slots = kind == PciBarKind.Memory64 ? 2 : 1;
-        if (index < 0 || index + slots > 6 || _bars[index] is not null || (slots == 2 && _bars[index + 1] is not null))
+        if (index < 0 || index + slots > _bars.Length || _bars[index] is not null || (slots == 2 && _bars[index + 1] is not null))
         {
             throw new ArgumentException($"BAR {index} of {Name} is not available for a {kind} BAR.", nameof(index));
         }
@@ -190,22 +242,36 @@ public abstract class PciDevice
     }
 
     /// <summary>
-    /// Adds a capability of <paramref name="size"/> bytes at the first free dword-aligned offset from 0x40 and links
-    /// it at the head of the list (QEMU: <c>pci_add_capability</c> with offset 0). Its header bytes are read-only.
+    /// Adds a capability of <paramref name="size"/> bytes and links it at the head of the list (QEMU:
+    /// <c>pci_add_capability</c>): at <paramref name="offset"/>, or with 0 at the first free dword-aligned offset from
+    /// 0x40. Its bytes become read-only zeros but for the ID; callers open the writable fields.
     /// </summary>
     /// <returns>The capability's offset.</returns>
-    protected int AddCapability(byte id, int size)
+    /// <exception cref="ArgumentException">No room, or the given range overlaps a capability or leaves 0x40..0xFF.</exception>
+    protected int AddCapability(byte id, int size, int offset = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 2);
-        int offset = PciConfig.DeviceSpecific;
-        while (offset + size <= PciConfig.Size && _capabilityBytes.AsSpan(offset, size).Contains(true))
+        if (offset != 0)
         {
-            offset += 4;
+            if (offset < PciConfig.DeviceSpecific || offset + size > PciConfig.Size || (offset & 3) != 0 ||
+                _capabilityBytes.AsSpan(offset, size).Contains(true))
+            {
+                throw new ArgumentException(
+                    $"{Name}: a {size}-byte capability at 0x{offset:x} overlaps another or leaves the dword-aligned 0x40..0xff.", nameof(offset));
+            }
         }
-
-        if (offset + size > PciConfig.Size)
+        else
         {
-            throw new ArgumentException($"No room for a {size}-byte capability in {Name}.", nameof(size));
+            offset = PciConfig.DeviceSpecific;
+            while (offset + size <= PciConfig.Size && _capabilityBytes.AsSpan(offset, size).Contains(true))
+            {
+                offset += 4;
+            }
+
+            if (offset + size > PciConfig.Size)
+            {
+                throw new ArgumentException($"No room for a {size}-byte capability in {Name}.", nameof(size));
+            }
         }
 
         _capabilityBytes.AsSpan(offset, size).Fill(true);
@@ -320,13 +386,13 @@ public abstract class PciDevice
         Bus?.SetIntx(this, effective);
     }
 
-    private static void CheckConfigAccess(int offset, int size)
+    private void CheckConfigAccess(int offset, int size)
     {
         // Three bytes happen: a dword access at register 0xFD is clamped to the end of config space (QEMU's
         // pci_host_config_read_common does the same, and pci_default_read_config copies any length up to 4).
-        if (size is < 1 or > 4 || offset < 0 || offset >= PciConfig.Size)
+        if (size is < 1 or > 4 || offset < 0 || offset >= ConfigSize)
         {
-            throw new ArgumentOutOfRangeException(nameof(offset), $"Config access 0x{offset:x}..+{size} is outside 0x0..+0x100 or not 1 to 4 bytes.");
+            throw new ArgumentOutOfRangeException(nameof(offset), $"Config access 0x{offset:x}..+{size} is outside 0x0..+0x{ConfigSize:x} or not 1 to 4 bytes.");
         }
     }
 
