@@ -9,7 +9,7 @@ namespace KvmLab.Cli;
 internal static class GuestSession
 {
     /// <summary>Valued options of the run limits.</summary>
-    public static readonly string[] LimitOptions = ["max-exits", "timeout"];
+    public static readonly string[] LimitOptions = ["max-exits", "timeout", "machine"];
 
     /// <summary>Help lines for the image, machine and limit options.</summary>
     public const string Help =
@@ -20,13 +20,29 @@ internal static class GuestSession
           --max-exits N                stop after N KVM exits
           --timeout T                  stop after T of wall time (500ms, 2s, 1m; 0 for none; default 10s)
           --no-irqchip                 no in-kernel PIC/IOAPIC/LAPIC: HLT then returns KVM_EXIT_HLT to kvmlab
+          --machine pc|q35             the board (default pc): pc is QEMU's -M pc (i440FX, conf1 only); q35 is
+                                       -M q35 (MCH with PCIEXBAR ECAM, ICH9, a PCI Express root port)
         """;
+
+    /// <summary>The board --machine names (default pc).</summary>
+    /// <exception cref="UsageException">No board has that name.</exception>
+    public static Boards.Board Board(Arguments args)
+    {
+        try
+        {
+            return Boards.Board.ByName(args.Get("machine") ?? "pc");
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--machine: {e.Message}");
+        }
+    }
 
     /// <summary>Builds a machine with <paramref name="image"/> loaded.</summary>
     /// <exception cref="UsageException">The loader rejected the image (too large, overlaps the loader area, ...).</exception>
     public static Machine Boot(GuestImage image, Arguments args, TextWriter? serialEcho)
     {
-        var machine = new Machine(new MachineOptions { InKernelIrqchip = !args.Has("no-irqchip"), SerialEcho = serialEcho });
+        var machine = new Machine(new MachineOptions { Board = Board(args), InKernelIrqchip = !args.Has("no-irqchip"), SerialEcho = serialEcho });
         try
         {
             machine.Load(image);

@@ -14,9 +14,7 @@ internal static class GuestQemu
     {
         var options = new QemuRunOptions
         {
-            Edu = true,
-            PciTestdev = true,
-            MachineType = machine,
+            Board = KvmLab.Boards.Board.ByName(machine),
             Timeout = timeout ?? TestScale.Bound(TimeSpan.FromSeconds(20)),
         };
         var bios = GuestExport.ToQemuBios(image);

@@ -48,7 +48,7 @@ internal static class StartToHaltBenchmark
                 var bios = Path.Combine(dir.FullName, "bios.bin");
                 File.WriteAllBytes(bios, GuestExport.ToQemuBios(GuestLibrary.Get(guest).Build()));
                 qemuArgs = WithoutTracing(QemuRunner.BuildArguments(bios, Path.Combine(dir.FullName, "serial.out"),
-                    Path.Combine(dir.FullName, "unused.log"), new QemuRunOptions { Edu = true, PciTestdev = true }));
+                    Path.Combine(dir.FullName, "unused.log"), new QemuRunOptions()));
             }
 
             var kvmlab = new Samples();

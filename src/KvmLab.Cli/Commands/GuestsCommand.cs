@@ -18,7 +18,7 @@ internal sealed class GuestsCommand : ICommand
         """
         usage: kvmlab guests
                kvmlab guests show NAME [--mode M]
-               kvmlab guests export NAME FILE [--mode M] [--qemu-bios]
+               kvmlab guests export NAME FILE [--mode M] [--qemu-bios [--machine pc|q35]]
 
         guests         lists every guest: name, the modes it is built for (default first), what it teaches
         show NAME      prints the guest's lesson and a disassembly of its code
@@ -29,12 +29,13 @@ internal sealed class GuestsCommand : ICommand
         Options:
           --mode real|protected|long   which variant (default: the guest's own)
           --qemu-bios                  export a QEMU firmware image instead of the flat bytes
+          --machine pc|q35             the board the printed QEMU command line gives (default pc)
         """;
 
     /// <inheritdoc />
     public int Run(IReadOnlyList<string> args)
     {
-        var a = Arguments.Parse(args, ["qemu-bios"], ["mode"]);
+        var a = Arguments.Parse(args, ["qemu-bios"], ["mode", "machine"]);
         var p = a.Positionals;
         if (p.Count == 0) return List(a);
         return p[0] switch
@@ -108,13 +109,14 @@ internal sealed class GuestsCommand : ICommand
         Console.Out.WriteLine($"wrote {file}: {bytes.Length} bytes ({(bios ? "QEMU firmware image" : "flat image")}, {guest.Name}, {mode} mode)");
         if (bios)
         {
-            // The same machine kvmlab builds: pc without default devices, 16 MiB, COM1, isa-debug-exit, edu, pci-testdev.
+            // The same machine kvmlab builds: the board's machine type and devices, no defaults, 16 MiB, COM1, isa-debug-exit.
+            var board = GuestSession.Board(a);
             var accel = image.Mode == CpuMode.Real ? "kvm" : "tcg";
             Console.Out.WriteLine("Run it under QEMU (exit status (V << 1) | 1 as with kvmlab run; serial on stdout):");
             Console.Out.WriteLine(
-                $"  qemu-system-x86_64 -accel {accel} -M pc -nodefaults -m {PcLayout.DefaultRamSize >> 20} -display none -nic none -serial stdio -no-reboot " +
+                $"  qemu-system-x86_64 -accel {accel} -nodefaults -m {PcLayout.DefaultRamSize >> 20} -display none -nic none -serial stdio -no-reboot " +
                 $"-device isa-debug-exit,iobase=0x{PcLayout.DebugExitPort:x},iosize={PcLayout.DebugExitSize} " +
-                $"-device edu,addr={PcLayout.EduSlot:x2}.0 -device pci-testdev,addr={PcLayout.PciTestdevSlot:x2}.0 -bios {Quote(file)}");
+                $"{string.Join(" ", board.QemuArguments())} -bios {Quote(file)}");
         }
         else
         {

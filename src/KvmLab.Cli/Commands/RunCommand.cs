@@ -21,7 +21,7 @@ internal sealed class RunCommand : ICommand
         usage: kvmlab run GUEST|FILE [options]
 
         Boots GUEST (a built-in guest, see 'kvmlab guests') or FILE (a flat binary image) on KVM, with COM1,
-        isa-debug-exit, edu and pci-testdev plugged in as in QEMU's pc machine, and runs it until it halts,
+        isa-debug-exit, edu and pci-testdev plugged in as in QEMU's pc (or --machine q35) machine, and runs it until it halts,
         writes to isa-debug-exit, fails, or a limit is reached. The guest's serial output goes to stdout as it
         is written; kvmlab's summary line and --stats tables go to stderr (as perf stat does), so stdout can be
         compared with QEMU's -serial stdio.
@@ -48,6 +48,7 @@ internal sealed class RunCommand : ICommand
           sudo kvmlab run in-kernel --kernel-trace in-kernel.kernel.json
           sudo kvmlab run in-kernel --kernel-trace in-kernel.perfetto.json
           kvmlab run pci-scan --stats --chart pci-scan.html
+          kvmlab run pci-scan-ecam --machine q35
           kvmlab run edu --mode long --trace edu.perfetto.json
           kvmlab run loop.bin --mode protected --timeout 200ms
         """;

@@ -15,11 +15,13 @@ public sealed class MachineFormatter : KvmLabFormatter<Machine>
         var image = value.Image is { } i
             ? $"{i.Name}: {i.Mode} mode, {i.Bytes.Length.ToString(inv)} bytes at 0x{i.LoadAddress.ToString("x", inv)}, entry 0x{i.Entry.ToString("x", inv)}"
             : "none";
-        var devices = string.Join(", ", new[] { "pci-host (0xcf8/0xcfc, ECAM)", "serial 0x3f8", "isa-debug-exit 0x501" }
-            .Concat(value.Edu is null ? [] : ["edu 00:02.0"])
-            .Concat(value.PciTestdev is null ? [] : ["pci-testdev 00:03.0"]));
+        var board = value.Board.Board;
+        var ecam = value.Pci.EcamRegion is { } e ? $"ECAM at 0x{e.Address.ToString("x", inv)}" : board.Name == "q35" ? "ECAM off until PCIEXBAR is enabled" : "no ECAM";
+        var devices = string.Join(", ", new[] { $"{value.Pci.HostBridge.Name} 00:00.0 (conf1 0xcf8/0xcfc, {ecam})", "serial 0x3f8", "isa-debug-exit 0x501" }
+            .Concat(board.Devices.Select(d => $"{d.Type} {value.Board.Devices[d.Id].Address}")));
         Html.Table(writer, ["property", "value"],
         [
+            ["board", board.ToString()],
             ["RAM", $"0x{value.Options.RamSize.ToString("x", inv)} bytes at 0x0"],
             ["guest", image],
             ["devices", devices],

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using KvmLab.Boards;
 using KvmLab.Devices;
 using KvmLab.Kvm;
 using KvmLab.Memory;
@@ -8,8 +9,9 @@ using KvmLab.Pci;
 namespace KvmLab.Fuzzing;
 
 /// <summary>
-/// Drives the machine's devices without KVM: the "io" and "memory" address spaces with the PCI host (conf1 and ECAM),
-/// edu, pci-testdev, COM1 and isa-debug-exit wired as <see cref="Machine"/> wires them, guest RAM an mmap'ed
+/// Drives a board's devices without KVM: the "io" and "memory" address spaces with the PCI host (conf1, and ECAM on
+/// q35, enabled through PCIEXBAR before the first operation), the board's PCI functions, COM1 and isa-debug-exit,
+/// built by the same <see cref="BoardWiring"/> as <see cref="Machine"/>'s, guest RAM an mmap'ed
 /// <see cref="GuestMemory"/> behind the real DMA path. Operations are port, MMIO and configuration accesses of every
 /// size and alignment, BAR moves while the BAR is in use, and edu DMA with hostile addresses and lengths. After each
 /// one <see cref="CheckInvariants"/> verifies read-only configuration bits, BAR masks and mappings, and that no
@@ -28,25 +30,33 @@ public sealed class DeviceFuzzer : IDisposable
     private long _time;
     private long _barMoves;
 
-    /// <summary>Builds the bench.</summary>
-    public DeviceFuzzer()
+    /// <summary>Builds the bench with <paramref name="board"/>'s devices (default <see cref="Board.Pc"/>); the board
+    /// must keep edu and pci-testdev, the devices the BAR and DMA operations drive.</summary>
+    /// <exception cref="ArgumentException">The board has no edu or no pci-testdev.</exception>
+    public DeviceFuzzer(Board? board = null)
     {
+        board ??= Board.Pc;
         _ram = GuestMemory.Allocate(0, RamSize);
         _checked = new CheckedGuestMemory(new RamDma(_ram), 0, RamSize);
         Clock = new DeviceClock(() => _time);
-        Host = new PciHost(Memory, Io, Interrupts, _checked);
-        Edu = new Edu(Clock);
-        Testdev = new PciTestdev();
-        Host.Attach(Edu, PcLayout.EduSlot, 0, PcLayout.EduIrq);
-        Host.Attach(Testdev, PcLayout.PciTestdevSlot);
-        Serial = new Serial16550(Interrupts, PcLayout.Com1Irq);
-        Io.Root.AddSubregion(PcLayout.Com1Port, Serial.Region);
-        DebugExit = new IsaDebugExit();
-        Io.Root.AddSubregion(PcLayout.DebugExitPort, DebugExit.Region);
+        Wiring = new BoardWiring(board, Io, Memory, Interrupts, _checked, new BoardContext(Clock, new MachineOptions()));
+        Host = Wiring.Pci;
+        Edu = Wiring.Device<Edu>() ?? throw new ArgumentException($"Board {board.Name} has no edu for the fuzzer to drive.", nameof(board));
+        Testdev = Wiring.Device<PciTestdev>() ?? throw new ArgumentException($"Board {board.Name} has no pci-testdev for the fuzzer to drive.", nameof(board));
+        Serial = Wiring.Serial;
+        DebugExit = Wiring.DebugExit;
+        if (Host.HostBridge is KvmLab.Pci.Q35.Q35HostBridge)
+        {
+            Host.WriteConfig(0, 0, KvmLab.Pci.Q35.Q35HostBridge.PciExBar, 4, (uint)PcLayout.EcamBase | (uint)KvmLab.Pci.Q35.Q35HostBridge.PciExBarEnable);
+        }
+
         Host.Bus.MappingChanged += _ => _barMoves++;
-        foreach (var device in Host.Bus.Devices)
+        foreach (var device in Host.Devices)
             _initialConfig[device] = device.Config.ToArray();
     }
+
+    /// <summary>The board's devices as built.</summary>
+    public BoardWiring Wiring { get; }
 
     /// <summary>The port address space.</summary>
     public AddressSpace Io { get; } = AddressSpace.CreateIo();
@@ -205,7 +215,7 @@ public sealed class DeviceFuzzer : IDisposable
             var config = device.Config;
             var writable = device.WriteMask;
             var clearable = device.WriteOneToClearMask;
-            for (int i = 0; i < PciConfig.Size; i++)
+            for (int i = 0; i < device.ConfigSize; i++)
             {
                 if (i is PciConfig.Status or PciConfig.Status + 1)
                     continue;
@@ -227,7 +237,7 @@ public sealed class DeviceFuzzer : IDisposable
 
     private void CheckBar(PciDevice device, PciBar bar, List<string> violations)
     {
-        var space = bar.Kind == PciBarKind.Io ? Io : Memory;
+        var space = bar.Kind == PciBarKind.Io ? device.Bus!.IoRoot : device.Bus!.MemoryRoot;
         var region = bar.Region;
         ulong raw = BinaryPrimitives.ReadUInt32LittleEndian(device.Config[bar.ConfigOffset..]);
         if (bar.Kind == PciBarKind.Memory64)
@@ -242,7 +252,7 @@ public sealed class DeviceFuzzer : IDisposable
                 violations.Add($"{device.Name} BAR{bar.Index} is mapped at 0x{at:x} although the command register 0x{device.Command:x4} disables decoding");
             if (at != (raw & ~(bar.Size - 1)))
                 violations.Add($"{device.Name} BAR{bar.Index} is mapped at 0x{at:x} but its register says 0x{raw & ~(bar.Size - 1):x}");
-            if (!ReferenceEquals(region.Container, space.Root) || region.Address != at)
+            if (!ReferenceEquals(region.Container, space) || region.Address != at)
                 violations.Add($"{device.Name} BAR{bar.Index} claims 0x{at:x} but its region {region} is not there in '{space.Name}'");
         }
         else if (region.Container is not null)

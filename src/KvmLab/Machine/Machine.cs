@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using KvmLab.Boards;
 using KvmLab.Devices;
 using Trace = KvmLab.Tracing.Trace;
 using KvmLab.Kvm;
@@ -11,9 +12,9 @@ using KvmHost = KvmLab.Kvm.Kvm;
 namespace KvmLab;
 
 /// <summary>
-/// A complete KvmLab machine: a VM with one vCPU and RAM, the "io" and "memory" address spaces, the PCI host
-/// (conf1 and ECAM) with edu and pci-testdev, COM1 and isa-debug-exit, a device clock, and the trace every exit is
-/// recorded in. <see cref="Step"/> and <see cref="Run(RunOptions?)"/> (in RunLoop.cs) are the kvm_cpu_exec analogue.
+/// A complete KvmLab machine: a VM with one vCPU and RAM, the "io" and "memory" address spaces, the board's devices
+/// (<see cref="MachineOptions.Board"/>: the PCI host with conf1, and ECAM on q35, edu, pci-testdev and the rest, COM1
+/// and isa-debug-exit), a device clock, and the trace every exit is recorded in. <see cref="Step"/> and <see cref="Run(RunOptions?)"/> (in RunLoop.cs) are the kvm_cpu_exec analogue.
 /// </summary>
 [KvmLab.Tracing.TypeFormatterSource(KvmLab.Tracing.TypeFormatterSourceAttribute.KvmLabSource)]
 public sealed partial class Machine : IDisposable
@@ -51,22 +52,13 @@ public sealed partial class Machine : IDisposable
             Interrupts = new VmInterruptSink(Vm, Options.InKernelIrqchip);
             var dma = new RamDma(Ram);
 
-            Pci = new PciHost(Memory, Io, Interrupts, dma);
-            Serial = new Serial16550(Interrupts, PcLayout.Com1Irq, Options.SerialEcho);
-            Io.Root.AddSubregion(PcLayout.Com1Port, Serial.Region);
-            DebugExit = new IsaDebugExit();
-            Io.Root.AddSubregion(PcLayout.DebugExitPort, DebugExit.Region);
-            if (Options.Edu)
-            {
-                Edu = new Edu(Clock, Options.EduFactorialDelay, Options.EduDmaDelay);
-                Pci.Attach(Edu, PcLayout.EduSlot, 0, PcLayout.EduIrq);
-            }
-            if (Options.PciTestdev)
-            {
-                PciTestdev = new PciTestdev();
-                Pci.Attach(PciTestdev, PcLayout.PciTestdevSlot);
-                if (Options.UseIoEventFd) PciTestdev.TestChanged += SyncIoEventFds;
-            }
+            Board = new BoardWiring(Options.EffectiveBoard, Io, Memory, Interrupts, dma, new BoardContext(Clock, Options));
+            Pci = Board.Pci;
+            Serial = Board.Serial;
+            DebugExit = Board.DebugExit;
+            Edu = Board.Device<Edu>();
+            PciTestdev = Board.Device<PciTestdev>();
+            if (PciTestdev is not null && Options.UseIoEventFd) PciTestdev.TestChanged += SyncIoEventFds;
 
             Trace = new Trace("machine");
             if (Options.TraceCapacity > 0) Trace.Reserve(Options.TraceCapacity);
@@ -121,7 +113,10 @@ public sealed partial class Machine : IDisposable
     /// <summary>The MMIO address space: what is NOT RAM (QEMU: address_space_memory's I/O regions).</summary>
     public AddressSpace Memory { get; } = null!;
 
-    /// <summary>PCI host: conf1 at 0xCF8/0xCFC, ECAM at <see cref="PcLayout.EcamBase"/>, bus 0.</summary>
+    /// <summary>The board as built: which devices sit where (<see cref="MachineOptions.Board"/>).</summary>
+    public BoardWiring Board { get; } = null!;
+
+    /// <summary>PCI host: conf1 at 0xCF8/0xCFC, on q35 the ECAM window PCIEXBAR places, the root bus.</summary>
     public PciHost Pci { get; } = null!;
 
     /// <summary>COM1 at 0x3F8.</summary>
@@ -130,7 +125,7 @@ public sealed partial class Machine : IDisposable
     /// <summary>isa-debug-exit at 0x501.</summary>
     public IsaDebugExit DebugExit { get; } = null!;
 
-    /// <summary>edu at 00:02.0, or null when left out.</summary>
+    /// <summary>edu (00:02.0 on both boards), or null when left out.</summary>
     public Edu? Edu { get; }
 
     /// <summary>pci-testdev at 00:03.0, or null when left out.</summary>
@@ -251,7 +246,7 @@ public sealed partial class Machine : IDisposable
             throw new ArgumentException($"RamSize 0x{o.RamSize:x} must be at least 1 MiB and a multiple of 4 KiB", nameof(o));
         if (o.RamSize > PcLayout.EcamBase)
             throw new ArgumentException(
-                $"RamSize 0x{o.RamSize:x} would overlap the ECAM window {MemoryRegion.FormatRange(PcLayout.EcamBase, PcLayout.EcamSize)}; use at most 0x{PcLayout.EcamBase:x}", nameof(o));
+                $"RamSize 0x{o.RamSize:x} would overlap the PCI hole that starts with q35's ECAM window {MemoryRegion.FormatRange(PcLayout.EcamBase, PcLayout.EcamSize)}; use at most 0x{PcLayout.EcamBase:x}", nameof(o));
         if (o.HaltCheckInterval <= TimeSpan.Zero)
             throw new ArgumentException("HaltCheckInterval must be positive", nameof(o));
     }

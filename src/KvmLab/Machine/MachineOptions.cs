@@ -1,9 +1,24 @@
+using KvmLab.Boards;
+
 namespace KvmLab;
 
 /// <summary>What a <see cref="Machine"/> is built with. The defaults give QEMU's <c>-M pc -nodefaults -m 16</c> plus
 /// COM1, isa-debug-exit, edu and pci-testdev, with the in-kernel irqchip that QEMU uses under KVM.</summary>
 public sealed record MachineOptions
 {
+    /// <summary>The board: <see cref="Boards.Board.Pc"/> (default, QEMU's <c>-M pc</c>) or <see cref="Boards.Board.Q35"/>
+    /// (<c>-M q35</c>, PCI Express), or one of them with devices added or removed.</summary>
+    public Board Board { get; init; } = Board.Pc;
+
+    /// <summary>The board with edu and pci-testdev left out where <see cref="Edu"/> or <see cref="PciTestdev"/> say so.</summary>
+    public Board EffectiveBoard => (Edu, PciTestdev) switch
+    {
+        (true, true) => Board,
+        (false, true) => Board.Without("edu"),
+        (true, false) => Board.Without("pci-testdev"),
+        _ => Board.Without("edu", "pci-testdev"),
+    };
+
     /// <summary>Guest RAM at guest-physical 0 (default 16 MiB); must be a multiple of 4 KiB and stay below the ECAM window.</summary>
     public ulong RamSize { get; init; } = PcLayout.DefaultRamSize;
 
@@ -14,10 +29,10 @@ public sealed record MachineOptions
     /// </summary>
     public bool InKernelIrqchip { get; init; } = true;
 
-    /// <summary>Plug edu into 00:02.0.</summary>
+    /// <summary>Keep the board's edu (00:02.0); false leaves it out.</summary>
     public bool Edu { get; init; } = true;
 
-    /// <summary>Plug pci-testdev into 00:03.0.</summary>
+    /// <summary>Keep the board's pci-testdev (00:03.0); false leaves it out.</summary>
     public bool PciTestdev { get; init; } = true;
 
     /// <summary>When pci-testdev starts a test that QEMU serves with an ioeventfd, register one with KVM too.</summary>

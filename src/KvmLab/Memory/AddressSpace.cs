@@ -297,6 +297,29 @@ public sealed class AddressSpace
             return;
         }
 
+        if (region.AliasTarget is { } target)
+        {
+            // The target's offset AliasOffset appears at regionBase. Its own start may lie below address 0 (wrapping
+            // arithmetic keeps the sums right), so its contents are rendered here, clipped to the alias window.
+            if (!target.Enabled)
+            {
+                return;
+            }
+
+            ulong targetBase = regionBase - region.AliasOffset;
+            foreach (MemoryRegion sub in target.Subregions)
+            {
+                Render(ranges, sub, targetBase + sub.Address, start, last);
+            }
+
+            if (target.Ops is not null)
+            {
+                Claim(ranges, target, targetBase, start, last);
+            }
+
+            return;
+        }
+
         foreach (MemoryRegion sub in region.Subregions)
         {
             Render(ranges, sub, regionBase + sub.Address, start, last);
@@ -350,8 +373,12 @@ public sealed class AddressSpace
     private static void DescribeRegion(StringBuilder sb, MemoryRegion region, ulong regionBase, int depth)
     {
         sb.Append(' ', depth * 2)
-          .Append($"{regionBase:x16}-{LastAddress(region, regionBase):x16} (prio {region.Priority}, {(region.Ops is null ? "container" : "i/o")}): ")
+          .Append($"{regionBase:x16}-{LastAddress(region, regionBase):x16} (prio {region.Priority}, {(region.AliasTarget is not null ? "alias" : region.Ops is null ? "container" : "i/o")}): ")
           .Append(region.Name);
+        if (region.AliasTarget is { } target)
+        {
+            sb.Append(" @").Append(target.Name).Append($" {region.AliasOffset:x16}-{region.AliasOffset + region.LastOffset:x16}");
+        }
         if (!region.Enabled)
         {
             sb.Append(" [disabled]");

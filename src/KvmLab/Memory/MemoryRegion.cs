@@ -8,6 +8,7 @@ namespace KvmLab.Memory;
 public sealed class MemoryRegion
 {
     private readonly List<MemoryRegion> _subregions = [];
+    private readonly List<MemoryRegion> _aliases = [];
 
     private MemoryRegion(string name, ulong size, IMemoryRegionOps? ops, string? owner, RegisterMap? registers)
     {
@@ -40,8 +41,35 @@ public sealed class MemoryRegion
     public static MemoryRegion CreateContainer(string name, ulong size, string? owner = null) =>
         new(name, size, null, owner, null);
 
+    /// <summary>
+    /// Creates an alias: a window of <paramref name="size"/> bytes onto <paramref name="target"/> starting at
+    /// <paramref name="targetOffset"/> (QEMU: <c>memory_region_init_alias</c>). Placed in a container, it shows that
+    /// part of the target there, and changes inside the target show through it. A PCI bridge's windows are aliases of
+    /// its secondary bus's address spaces (QEMU: pci_bridge_init_alias).
+    /// </summary>
+    /// <exception cref="ArgumentException">The window leaves the target.</exception>
+    public static MemoryRegion CreateAlias(string name, MemoryRegion target, ulong targetOffset, ulong size, string? owner = null)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (size == 0 || targetOffset > target.LastOffset || size - 1 > target.LastOffset - targetOffset)
+        {
+            throw new ArgumentException(
+                $"Alias {name} {FormatRange(targetOffset, size)} does not fit in {target.Name} {FormatRange(0, target.Size)}.", nameof(size));
+        }
+
+        var alias = new MemoryRegion(name, size, null, owner, null) { AliasTarget = target, AliasOffset = targetOffset };
+        target._aliases.Add(alias);
+        return alias;
+    }
+
     /// <summary>The region name.</summary>
     public string Name { get; }
+
+    /// <summary>The region an alias shows, or null when this is not an alias.</summary>
+    public MemoryRegion? AliasTarget { get; private init; }
+
+    /// <summary>Where in <see cref="AliasTarget"/> the alias window starts.</summary>
+    public ulong AliasOffset { get; private init; }
 
     /// <summary>Size in bytes (<see cref="ulong.MaxValue"/>: the whole 64-bit space).</summary>
     public ulong Size { get; }
@@ -197,11 +225,37 @@ public sealed class MemoryRegion
         }
     }
 
+    /// <summary>Stops showing the target through this alias (QEMU: unparenting an alias when its owner drops it).</summary>
+    /// <exception cref="InvalidOperationException">This region is not an alias or is still placed in a container.</exception>
+    public void DetachAlias()
+    {
+        if (AliasTarget is null || Container is not null)
+        {
+            throw new InvalidOperationException($"{Name} is not an unplaced alias.");
+        }
+
+        AliasTarget._aliases.Remove(this);
+    }
+
+    // Every change re-flattens the address space at the root, and every space that sees this tree through an alias.
     private void NotifyChanged()
     {
         MemoryRegion root = this;
-        while (root.Container is not null)
+        while (true)
         {
+            foreach (MemoryRegion alias in root._aliases)
+            {
+                if (alias.Container is not null)
+                {
+                    alias.NotifyChanged();
+                }
+            }
+
+            if (root.Container is null)
+            {
+                break;
+            }
+
             root = root.Container;
         }
 

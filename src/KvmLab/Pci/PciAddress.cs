@@ -17,6 +17,19 @@ public readonly record struct PciAddress(int Bus, int Device, int Function) : IC
     public static PciAddress FromEcamOffset(ulong offset) =>
         new((int)(offset >> 20) & 0xFF, (int)(offset >> 15) & 0x1F, (int)(offset >> 12) & 0x7);
 
+    /// <summary>The register an offset into the ECAM window addresses: bits 11:0.</summary>
+    public static int EcamRegister(ulong offset) => (int)(offset & 0xFFF);
+
+    /// <summary>The register a CONFIG_DATA access reaches: CONFIG_ADDRESS bits 7:0 ORed with the data port's byte
+    /// lane (QEMU ORs the lane in without clearing bits 1:0).</summary>
+    public static int Conf1Register(uint configAddress, ulong dataPortOffset) => (int)((configAddress | (uint)dataPortOffset) & 0xFF);
+
+    /// <summary>The ECAM offset of a register: bus 27:20, device 19:15, function 14:12, register 11:0.</summary>
+    public ulong EcamOffset(int register) => ((ulong)Bus << 20) | ((ulong)DevFn << 12) | (uint)register;
+
+    /// <summary>The CONFIG_ADDRESS value that selects a register of this function, enable bit set.</summary>
+    public uint ConfigAddress(int register) => 0x8000_0000u | ((uint)Bus << 16) | ((uint)DevFn << 8) | ((uint)register & 0xFC);
+
     /// <inheritdoc />
     public int CompareTo(PciAddress other) => (Bus, Device, Function).CompareTo((other.Bus, other.Device, other.Function));
 

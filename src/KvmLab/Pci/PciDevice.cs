@@ -101,8 +101,11 @@ public abstract partial class PciDevice
     /// <summary>The bus the device is attached to, or null.</summary>
     public PciBus? Bus { get; private set; }
 
-    /// <summary>Where the device sits on its bus.</summary>
-    public PciAddress Address { get; private set; }
+    /// <summary>Where the device sits on its bus; the bus number is the bus's number now (a secondary bus's number is
+    /// whatever the guest programmed into its bridge).</summary>
+    public PciAddress Address => Bus is null ? _address : _address with { Bus = Bus.Number };
+
+    private PciAddress _address;
 
     /// <summary>The interrupt line (GSI) INTx# is wired to, or -1 when not wired.</summary>
     public int IrqLine { get; private set; } = -1;
@@ -198,7 +201,7 @@ public abstract partial class PciDevice
         }
 
         Bus = bus;
-        Address = address;
+        _address = address;
         IrqLine = irqLine;
     }
 
@@ -316,7 +319,7 @@ public abstract partial class PciDevice
     /// </summary>
     protected bool NotifyMsi(int vector)
     {
-        if (!MsiEnabled || !BusMaster || Bus is null)
+        if (!MsiEnabled || !CanMaster || Bus is null)
         {
             return false;
         }
@@ -367,7 +370,7 @@ public abstract partial class PciDevice
     /// </summary>
     protected bool DmaRead(ulong gpa, Span<byte> destination)
     {
-        if (!BusMaster || Bus is null)
+        if (!CanMaster || Bus is null)
         {
             destination.Clear();
             return false;
@@ -378,7 +381,10 @@ public abstract partial class PciDevice
 
     /// <summary>Writes guest RAM for DMA; dropped (false) without bus mastering or when the range is not all RAM.</summary>
     protected bool DmaWrite(ulong gpa, ReadOnlySpan<byte> source) =>
-        BusMaster && Bus is not null && Bus.GuestMemory.TryWrite(gpa, source);
+        CanMaster && Bus is not null && Bus.GuestMemory.TryWrite(gpa, source);
+
+    /// <summary>Bus mastering is on here and in every bridge above, so DMA and MSI writes reach memory.</summary>
+    private protected bool CanMaster => BusMaster && Bus is { MasterEnabled: true };
 
     private void DeliverIntx()
     {

@@ -80,8 +80,7 @@ public sealed class QemuComparison
         var qemuOptions = new QemuRunOptions
         {
             Accelerator = options.Accelerator,
-            Edu = m.Edu,
-            PciTestdev = m.PciTestdev,
+            Board = m.EffectiveBoard,
             MemoryMiB = (int)Math.Max(2, m.RamSize >> 20),
             Timeout = options.Timeout,
         };

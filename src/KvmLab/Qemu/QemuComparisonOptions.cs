@@ -8,8 +8,8 @@ public sealed record QemuComparisonOptions
 
     /// <summary>
     /// KvmLab's machine (default: <see cref="MachineOptions"/>' defaults, which plug edu and pci-testdev like QEMU's
-    /// command line does). QEMU gets the same devices: edu and pci-testdev follow <see cref="MachineOptions.Edu"/> and
-    /// <see cref="MachineOptions.PciTestdev"/>, RAM follows <see cref="MachineOptions.RamSize"/>.
+    /// command line does). QEMU gets the same board (<see cref="MachineOptions.EffectiveBoard"/>: machine type and
+    /// devices) and RAM (<see cref="MachineOptions.RamSize"/>).
     /// </summary>
     public MachineOptions Machine { get; init; } = new();
 

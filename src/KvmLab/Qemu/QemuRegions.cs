@@ -14,19 +14,34 @@ public static class QemuRegions
     /// </summary>
     public const string UnassignedIo = "io";
 
-    private static readonly Dictionary<string, string> DeviceByRegion = new(StringComparer.Ordinal)
+    // The boards' PCI devices name their own regions; the rest are the machine's fixed parts.
+    private static readonly Dictionary<string, string> DeviceByRegion = BuildDeviceByRegion();
+
+    private static Dictionary<string, string> BuildDeviceByRegion()
     {
-        ["serial"] = "serial",
-        ["isa-debug-exit"] = "isa-debug-exit",
-        ["pci-conf-idx"] = "pci-host",
-        ["pci-conf-data"] = "pci-host",
-        ["edu-mmio"] = "edu",
-        ["pci-testdev-mmio"] = "pci-testdev",
-        ["pci-testdev-portio"] = "pci-testdev",
-        ["pci-testdev-membar"] = "pci-testdev",
-        ["apic-msi"] = "apic",
-        ["kvm-apic-msi"] = "apic",
-    };
+        var map = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["serial"] = "serial",
+            ["isa-debug-exit"] = "isa-debug-exit",
+            ["pci-conf-idx"] = "pci-host",
+            ["pci-conf-data"] = "pci-host",
+            ["pcie-mmcfg-mmio"] = "pci-host",
+            ["apic-msi"] = "apic",
+            ["kvm-apic-msi"] = "apic",
+        };
+        foreach (var board in Boards.Board.All)
+        {
+            foreach (var device in board.Devices)
+            {
+                foreach (var region in device.QemuRegions ?? [])
+                {
+                    map.TryAdd(region, device.Type);
+                }
+            }
+        }
+
+        return map;
+    }
 
     private static readonly HashSet<string> IoRegions = new(StringComparer.Ordinal)
     {
@@ -37,13 +52,12 @@ public static class QemuRegions
     };
 
     /// <summary>
-    /// Regions that both KvmLab and QEMU's <c>pc</c> machine have (KvmLab names its regions after QEMU's), i.e.
-    /// the ones whose accesses can be compared one by one.
+    /// Regions that both KvmLab and QEMU's machines have (KvmLab names its regions after QEMU's), i.e. the ones whose
+    /// accesses can be compared one by one: the fixed parts and every region a board's device owns but pci-testdev's
+    /// "membar", which KvmLab does not model.
     /// </summary>
-    public static IReadOnlySet<string> Shared { get; } = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "serial", "isa-debug-exit", "pci-conf-idx", "pci-conf-data", "edu-mmio", "pci-testdev-mmio", "pci-testdev-portio",
-    };
+    public static IReadOnlySet<string> Shared { get; } = new HashSet<string>(
+        DeviceByRegion.Keys.Where(r => r is not ("apic-msi" or "kvm-apic-msi" or "pci-testdev-membar")), StringComparer.Ordinal);
 
     /// <summary>The device that owns <paramref name="region"/> ("edu-mmio" -> "edu"); unknown regions own themselves.</summary>
     public static string DeviceOf(string region) => DeviceByRegion.TryGetValue(region, out var d) ? d : region;

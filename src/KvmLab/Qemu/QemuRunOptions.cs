@@ -6,14 +6,10 @@ public sealed record QemuRunOptions
     /// <summary>The accelerator (default KVM, like KvmLab itself).</summary>
     public QemuAccelerator Accelerator { get; init; } = QemuAccelerator.Kvm;
 
-    /// <summary>QEMU's machine type (<c>-M</c>): "pc" (i440FX, conf1 only, as KvmLab's layout follows) or "q35" (with ECAM).</summary>
-    public string MachineType { get; init; } = "pc";
+    /// <summary>The board: QEMU gets its machine type (<c>-M</c>) and one <c>-device</c> per device that is not
+    /// built into that machine type (default <see cref="Boards.Board.Pc"/>, with edu and pci-testdev).</summary>
+    public Boards.Board Board { get; init; } = Boards.Board.Pc;
 
-    /// <summary>Add <c>-device edu</c> at 00:02.0 (<see cref="PcLayout.EduSlot"/>).</summary>
-    public bool Edu { get; init; }
-
-    /// <summary>Add <c>-device pci-testdev</c> at 00:03.0 (<see cref="PcLayout.PciTestdevSlot"/>).</summary>
-    public bool PciTestdev { get; init; }
 
     /// <summary>Guest RAM in MiB (<c>-m</c>); KvmLab's default is <see cref="PcLayout.DefaultRamSize"/>.</summary>
     public int MemoryMiB { get; init; } = (int)(PcLayout.DefaultRamSize >> 20);

@@ -6,7 +6,7 @@ using Trace = KvmLab.Tracing.Trace;
 namespace KvmLab.Qemu;
 
 /// <summary>
-/// Runs a flat BIOS image under QEMU's <c>pc</c> machine with the devices KvmLab models, traces every KVM exit and
+/// Runs a flat BIOS image under QEMU's <c>pc</c> or <c>q35</c> machine with the devices of a KvmLab board, traces every KVM exit and
 /// device access, and hands back serial output, exit status and the parsed trace: QEMU as the reference to compare
 /// KvmLab's own run with.
 /// </summary>
@@ -66,7 +66,6 @@ public sealed class QemuRunner
         var args = new List<string>
         {
             "-accel", options.Accelerator == QemuAccelerator.Kvm ? "kvm" : "tcg",
-            "-M", options.MachineType,
             "-nodefaults",
             "-m", options.MemoryMiB.ToString(CultureInfo.InvariantCulture),
             "-display", "none",
@@ -76,8 +75,7 @@ public sealed class QemuRunner
             "-no-reboot",
             "-device", $"isa-debug-exit,iobase=0x{PcLayout.DebugExitPort:x},iosize={PcLayout.DebugExitSize}",
         };
-        if (options.Edu) args.AddRange(["-device", $"edu,addr={PcLayout.EduSlot:x2}.0"]);
-        if (options.PciTestdev) args.AddRange(["-device", $"pci-testdev,addr={PcLayout.PciTestdevSlot:x2}.0"]);
+        args.AddRange(options.Board.QemuArguments());
         args.AddRange(["-bios", biosPath, "-D", tracePath, "-msg", "timestamp=on"]);
         foreach (var e in TraceEvents) args.AddRange(["-trace", e]);
         return args;

@@ -10,13 +10,31 @@ public class PciConfigTests
     public void Host_bridge_and_edu_identify_through_conf1_and_ecam()
     {
         var b = new PciTestBench();
-        Assert.Equal(0x1237_8086u, b.Conf1Read(0, 0, 0, 4));
+        Assert.Equal(0x29C0_8086u, b.Conf1Read(0, 0, 0, 4));
         Assert.Equal(0x11E8_1234u, b.Conf1Read(Edu, 0, 0, 4));
         Assert.Equal(0x11E8_1234u, b.EcamRead(Edu, 0, 0, 4));
         Assert.Equal(0x0005_1B36u, b.EcamRead(PcLayout.PciTestdevSlot, 0, 0, 4));
         Assert.Equal(0x00FF_0010u, b.Conf1Read(Edu, 0, 0x08, 4));
-        Assert.Equal(0x0600_0002u, b.Conf1Read(0, 0, 0x08, 4));
+        Assert.Equal(0x0600_0000u, b.Conf1Read(0, 0, 0x08, 4));
         Assert.Equal(1u, b.Conf1Read(Edu, 0, PciConfig.InterruptPin, 1));
+    }
+
+    [Fact]
+    public void Pc_host_is_the_i440fx_with_conf1_only()
+    {
+        var b = new PciTestBench(q35: false);
+        Assert.Equal(0x1237_8086u, b.Conf1Read(0, 0, 0, 4));
+        Assert.Equal(0x0600_0002u, b.Conf1Read(0, 0, 0x08, 4));
+        Assert.Null(b.Host.EcamRegion);
+        Assert.False(b.Memory.TryFind(PciTestBench.Ecam(0, Edu, 0, 0), out _));
+    }
+
+    [Fact]
+    public void Functions_report_qemus_default_subsystem_ids()
+    {
+        var b = new PciTestBench();
+        Assert.Equal(0x1100_1AF4u, b.Conf1Read(0, 0, PciConfig.SubsystemVendorId, 4));
+        Assert.Equal(0x1100_1AF4u, b.Conf1Read(Edu, 0, PciConfig.SubsystemVendorId, 4));
     }
 
     [Theory]

@@ -5,12 +5,23 @@ using KvmLab.Tests.Devices;
 
 namespace KvmLab.Tests.Pci;
 
-/// <summary>A host with edu at 00:02.0 and pci-testdev at 00:03.0, and helpers that speak conf1 and ECAM like a guest.</summary>
+/// <summary>
+/// A host with edu at 00:02.0 and pci-testdev at 00:03.0, and helpers that speak conf1 and ECAM like a guest. The
+/// host is q35's (MCH, PCIEXBAR enabled at 0xB0000000 as firmware would) unless <c>q35</c> is false: then it is pc's
+/// i440FX, with no ECAM.
+/// </summary>
 public sealed class PciTestBench
 {
-    public PciTestBench()
+    public PciTestBench(bool q35 = true)
     {
-        Host = new PciHost(Memory, Io, Interrupts, Ram);
+        Host = q35
+            ? new PciHost(Memory, Io, Interrupts, Ram, new KvmLab.Pci.Q35.Q35HostBridge(), "q35-pcihost")
+            : new PciHost(Memory, Io, Interrupts, Ram);
+        if (q35)
+        {
+            Conf1Write(0, 0, KvmLab.Pci.Q35.Q35HostBridge.PciExBar, 4, (uint)PcLayout.EcamBase | 1);
+        }
+
         Edu = new Edu(Clock);
         Testdev = new PciTestdev();
         Host.Attach(Edu, PcLayout.EduSlot, irqLine: PcLayout.EduIrq);

@@ -13,7 +13,7 @@ public class QemuRunnerTests
     public void Command_line_enables_the_three_events_and_opens_no_network_or_monitor()
     {
         var args = QemuRunner.BuildArguments("/t/bios.bin", "/t/a,b/serial.out", "/t/trace.log",
-            new QemuRunOptions { Timeout = QemuTimeout, Edu = true, PciTestdev = true, Accelerator = QemuAccelerator.Tcg });
+            new QemuRunOptions { Timeout = QemuTimeout, Accelerator = QemuAccelerator.Tcg });
         var line = string.Join(' ', args);
 
         Assert.StartsWith("-accel tcg -M pc -nodefaults -m 16 -display none -nic none ", line);
@@ -44,7 +44,7 @@ public class QemuRunnerTests
     [QemuFact]
     public void Hello_under_kvm_prints_hi_and_exits_through_debug_exit()
     {
-        var r = new QemuRunner().Run(BiosImages.Hello(), new QemuRunOptions { Timeout = QemuTimeout, Edu = true });
+        var r = new QemuRunner().Run(BiosImages.Hello(), new QemuRunOptions { Timeout = QemuTimeout });
 
         Assert.False(r.TimedOut, r.StandardError);
         Assert.Equal("hi\n", r.SerialText);
@@ -87,8 +87,8 @@ public class QemuRunnerTests
     {
         var runner = new QemuRunner();
         var image = ProbeImage.Build();
-        var kvm = runner.Run(image, new QemuRunOptions { Timeout = QemuTimeout, Edu = true });
-        var tcg = runner.Run(image, new QemuRunOptions { Timeout = QemuTimeout, Edu = true, Accelerator = QemuAccelerator.Tcg });
+        var kvm = runner.Run(image, new QemuRunOptions { Timeout = QemuTimeout });
+        var tcg = runner.Run(image, new QemuRunOptions { Timeout = QemuTimeout, Accelerator = QemuAccelerator.Tcg });
 
         Assert.Equal(0x21, kvm.DebugExitValue);
         Assert.Equal(0x21, tcg.DebugExitValue);
