@@ -9,13 +9,15 @@ namespace KvmLab.Guests;
 /// <param name="DefaultMode">The mode the guest is meant to be run in.</param>
 /// <param name="Modes">Every mode the guest can be built for.</param>
 /// <param name="Builder">Builds the image for one of <paramref name="Modes"/>.</param>
+/// <param name="Board">The board the guest needs ("q35"), or null when it runs on any board.</param>
 public sealed record Guest(
     string Name,
     string Summary,
     string Doc,
     CpuMode DefaultMode,
     IReadOnlyList<CpuMode> Modes,
-    Func<CpuMode, GuestImage> Builder)
+    Func<CpuMode, GuestImage> Builder,
+    string? Board = null)
 {
     /// <summary>Builds the guest for <paramref name="mode"/> (default: <see cref="DefaultMode"/>).</summary>
     /// <exception cref="ArgumentException">The guest has no variant for that mode.</exception>
@@ -24,7 +26,8 @@ public sealed record Guest(
         var m = mode ?? DefaultMode;
         if (!Modes.Contains(m))
             throw new ArgumentException($"Guest '{Name}' is built for {string.Join(", ", Modes)}, not {m}.", nameof(mode));
-        return Builder(m);
+        var image = Builder(m);
+        return Board is null ? image : image with { Board = Board };
     }
 
     /// <inheritdoc />

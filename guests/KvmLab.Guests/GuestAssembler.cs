@@ -179,6 +179,17 @@ public sealed class GuestAssembler
         return (uint)(bus << 16 | device << 11 | function << 8 | offset);
     }
 
+    /// <summary>
+    /// <see cref="ConfigAddress"/> for any of a PCI Express function's 4 KiB: register bits 11:8 travel in bits 27:24,
+    /// which CONFIG_ADDRESS leaves reserved, so <see cref="ConfigRead32"/> through ECAM reaches extended registers
+    /// (conf1 ignores those bits and reaches only the first 256 bytes, as on real hardware).
+    /// </summary>
+    public static uint ExtendedConfigAddress(int bus, int device, int function, int offset)
+    {
+        if ((uint)offset > 4095) throw new ArgumentOutOfRangeException(nameof(offset));
+        return ConfigAddress(bus, device, function, offset & 0xFF) | (uint)(offset >> 8) << 24;
+    }
+
     /// <summary>The ECAM offset of a configuration register, relative to <see cref="PcLayout.EcamBase"/>.</summary>
     public static ulong EcamOffset(int bus, int device, int function, int offset)
     {
@@ -623,18 +634,25 @@ public sealed class GuestAssembler
         Asm.ret();
     }
 
-    // EAX = config address; the bus/device/function field moves up 4 bits to become the ECAM offset.
+    // EAX = config address; the bus/device/function field moves up 4 bits to become the ECAM offset, and bits 27:24
+    // (extended registers, see ExtendedConfigAddress) become register bits 11:8.
     private void EmitEcam(bool write)
     {
         // EDI doubles as the pointer, so the same code serves 32-bit ([edi]) and 64-bit ([rdi]) guests.
         Push(Gp.Di);
         Push(Gp.A);
+        Push(Gp.C);
+        Asm.mov(ecx, eax);
+        Asm.shr(ecx, 16);
+        Asm.and(ecx, 0xF00);
         Asm.mov(edi, eax);
         Asm.and(edi, 0xFF);
+        Asm.or(edi, ecx);
         Asm.and(eax, 0xFF_FF00);
         Asm.shl(eax, 4);
         Asm.or(edi, eax);
         Asm.add(edi, unchecked((int)(uint)PcLayout.EcamBase));
+        Pop(Gp.C);
         Pop(Gp.A);
         var p = Bitness == 64 ? __dword_ptr[rdi] : __dword_ptr[edi];
         if (write)

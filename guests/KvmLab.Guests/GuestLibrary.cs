@@ -10,6 +10,7 @@ public static class GuestLibrary
         PioVsMmioGuest.Entry,
         PciScanGuest.Conf1Entry,
         PciScanGuest.EcamEntry,
+        PcieScanGuest.Entry,
         EduGuest.Entry,
         EduIrqGuest.Entry,
         EduDmaGuest.Entry,

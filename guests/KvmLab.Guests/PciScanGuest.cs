@@ -31,15 +31,17 @@ public static class PciScanGuest
         "pci-scan-ecam",
         "The same scan through PCIe ECAM at 0xB0000000: one MMIO access per configuration access.",
         """
-        Identical output to pci-scan, but configuration space is memory: 0xB0000000 + (bus<<20 | device<<15 |
-        function<<12 | offset). Observe: each configuration access is a single KVM_EXIT_MMIO instead of two port
-        exits, so the scan needs half the exits. Needs a 32-bit address, so it runs in protected or long mode.
-        On QEMU the window exists only on the q35 machine once firmware enables it; this guest does that when it
-        finds the q35 host bridge (8086:29c0): PCIEXBAR (config 0x60) = 0xB0000000 | enable.
+        The same scan, but configuration space is memory: 0xB0000000 + (bus<<20 | device<<15 | function<<12 |
+        offset). Observe: each configuration access is a single KVM_EXIT_MMIO instead of two port exits, so the
+        scan needs half the exits. Needs a 32-bit address, so it runs in protected or long mode. The window exists
+        only on the q35 board (as on QEMU's q35 machine), and only once firmware enables it: this guest does that
+        when it finds the q35 host bridge (8086:29c0): PCIEXBAR (config 0x60) = 0xB0000000 | enable. It runs on q35
+        by default.
         """,
         CpuMode.Protected,
         [CpuMode.Protected, CpuMode.Long],
-        mode => Build(mode, PciAccessMethod.Ecam));
+        mode => Build(mode, PciAccessMethod.Ecam),
+        Board: "q35");
 
     /// <summary>Emits: print ECX's lowest set bit (x &amp; -x, a BAR's size from its mask) in hex, then <paramref name="suffix"/>.</summary>
     private static void PrintLowestSetBit(GuestAssembler g, string suffix)
@@ -60,17 +62,8 @@ public static class PciScanGuest
         var name = method == PciAccessMethod.Conf1 ? "pci-scan" : "pci-scan-ecam";
         var function = a.CreateLabel();
         var absent = a.CreateLabel();
-        var functionDone = a.CreateLabel();
         var nextFunction = a.CreateLabel();
         var nextDevice = a.CreateLabel();
-        var bar = a.CreateLabel();
-        var nextBar = a.CreateLabel();
-        var memory = a.CreateLabel();
-        var mem64 = a.CreateLabel();
-        var highOnly = a.CreateLabel();
-        var printSize = a.CreateLabel();
-        var typeOne = a.CreateLabel();
-        var barsKnown = a.CreateLabel();
         var done = a.CreateLabel();
         var notQ35 = a.CreateLabel();
 
@@ -93,9 +86,47 @@ public static class PciScanGuest
         a.cmp(ax, 0xFFFF);
         a.je(absent);
         a.mov(ecx, eax);
-        g.Print("00:");
+        PrintFunctionLine(g, method);
+        PrintBars(g, method);
+
+        // After a present function 0 that is not multi-function, functions 1..7 are not probed.
+        a.test(ebp, 0x700);
+        a.jnz(nextFunction);
+        a.test(dl, 0x80);
+        a.jz(nextDevice);
+        a.Label(ref nextFunction);
+        a.add(ebp, 0x100);
+        a.cmp(ebp, 32 << 11);
+        a.jb(function);
+        a.jmp(done);
+        a.Label(ref absent);
+        a.test(ebp, 0x700);
+        a.jnz(nextFunction);
+        a.Label(ref nextDevice);
+        a.and(ebp, ~0x7FF);
+        a.add(ebp, 0x800);
+        a.cmp(ebp, 32 << 11);
+        a.jb(function);
+        a.Label(ref done);
+        g.PrintLine(FinalLine);
+        g.DebugExit(GuestAssembler.ExitSuccess);
+        return g.Build(name);
+    }
+
+    /// <summary>
+    /// Emits: print "BB:DD.F vvvv:dddd class cccccc header hh" for the function at EBP whose ID dword is in ECX, and
+    /// leave its header type in DL (bit 7: multi-function).
+    /// </summary>
+    internal static void PrintFunctionLine(GuestAssembler g, PciAccessMethod method)
+    {
+        var a = g.Asm;
+        a.mov(eax, ebp);
+        a.shr(eax, 16);
+        g.PrintHex(2);
+        g.Print(":");
         a.mov(eax, ebp);
         a.shr(eax, 11);
+        a.and(eax, 0x1F);
         g.PrintHex(2);
         g.Print(".");
         a.mov(eax, ebp);
@@ -122,7 +153,24 @@ public static class PciScanGuest
         a.mov(eax, edx);
         g.PrintHex(2);
         g.PrintLine("");
+    }
 
+    /// <summary>
+    /// Emits: size and print every BAR of the function at EBP with header type DL, "  BARn io|mem32|mem64 size 0x..."
+    /// (six BARs for type 0, two for a bridge, none for other types). Uses DH, EDI, ESI, ECX, EBX.
+    /// </summary>
+    internal static void PrintBars(GuestAssembler g, PciAccessMethod method)
+    {
+        var a = g.Asm;
+        var functionDone = a.CreateLabel();
+        var bar = a.CreateLabel();
+        var nextBar = a.CreateLabel();
+        var memory = a.CreateLabel();
+        var mem64 = a.CreateLabel();
+        var highOnly = a.CreateLabel();
+        var printSize = a.CreateLabel();
+        var typeOne = a.CreateLabel();
+        var barsKnown = a.CreateLabel();
         // Type 0 headers have six BARs (0x10..0x24), bridges (type 1) two (0x10..0x14), other types none.
         a.mov(al, dl);
         a.and(al, 0x7F);
@@ -183,30 +231,7 @@ public static class PciScanGuest
         a.Label(ref nextBar);
         a.add(edi, 4);
         a.jmp(bar);
-
-        // After a present function 0 that is not multi-function, functions 1..7 are not probed.
         a.Label(ref functionDone);
-        a.test(ebp, 0x700);
-        a.jnz(nextFunction);
-        a.test(dl, 0x80);
-        a.jz(nextDevice);
-        a.Label(ref nextFunction);
-        a.add(ebp, 0x100);
-        a.cmp(ebp, 32 << 11);
-        a.jb(function);
-        a.jmp(done);
-        a.Label(ref absent);
-        a.test(ebp, 0x700);
-        a.jnz(nextFunction);
-        a.Label(ref nextDevice);
-        a.and(ebp, ~0x7FF);
-        a.add(ebp, 0x800);
-        a.cmp(ebp, 32 << 11);
-        a.jb(function);
-        a.Label(ref done);
-        g.PrintLine(FinalLine);
-        g.DebugExit(GuestAssembler.ExitSuccess);
-        return g.Build(name);
     }
 
     // The sizing protocol on the BAR at EBP + EDI: ESI = original value, ECX = the mask read after writing all-ones.

@@ -32,7 +32,7 @@ internal static class GuestImageCache
     {
         var m = mode ?? guest.DefaultMode;
         var path = Path.Combine(Directory, $"{guest.Name}-{m.ToString().ToLowerInvariant()}-{typeof(Guest).Assembly.ManifestModule.ModuleVersionId:N}.img");
-        if (TryRead(path, guest.Name, m) is { } cached) return cached;
+        if (TryRead(path, guest.Name, m) is { } cached) return cached with { Board = guest.Board };
         var image = guest.Build(m);
         TryWrite(path, image);
         return image;

@@ -24,13 +24,13 @@ internal static class GuestSession
                                        -M q35 (MCH with PCIEXBAR ECAM, ICH9, a PCI Express root port)
         """;
 
-    /// <summary>The board --machine names (default pc).</summary>
+    /// <summary>The board --machine names, else the one <paramref name="image"/> was written for, else pc.</summary>
     /// <exception cref="UsageException">No board has that name.</exception>
-    public static Boards.Board Board(Arguments args)
+    public static Boards.Board Board(Arguments args, GuestImage? image = null)
     {
         try
         {
-            return Boards.Board.ByName(args.Get("machine") ?? "pc");
+            return Boards.Board.ByName(args.Get("machine") ?? image?.Board ?? "pc");
         }
         catch (ArgumentException e)
         {
@@ -42,7 +42,7 @@ internal static class GuestSession
     /// <exception cref="UsageException">The loader rejected the image (too large, overlaps the loader area, ...).</exception>
     public static Machine Boot(GuestImage image, Arguments args, TextWriter? serialEcho)
     {
-        var machine = new Machine(new MachineOptions { Board = Board(args), InKernelIrqchip = !args.Has("no-irqchip"), SerialEcho = serialEcho });
+        var machine = new Machine(new MachineOptions { Board = Board(args, image), InKernelIrqchip = !args.Has("no-irqchip"), SerialEcho = serialEcho });
         try
         {
             machine.Load(image);

@@ -11,17 +11,19 @@ internal sealed class CompareCommand : ICommand
     public string Summary => "Run a guest on KvmLab and on QEMU and line up their device accesses";
 
     public string Help => """
-        usage: kvmlab compare GUEST [--mode real|protected|long] [--accel kvm|tcg] [--json FILE] [--diff] [--timeout 20s]
+        usage: kvmlab compare GUEST [--mode real|protected|long] [--machine pc|q35] [--accel kvm|tcg] [--json FILE]
+                              [--diff] [--timeout 20s]
 
-        Runs the library guest GUEST on a KvmLab machine and, exported as firmware, under qemu-system-x86_64 -M pc
-        with the same devices (COM1, isa-debug-exit 0x501, edu at 00:02.0, pci-testdev at 00:03.0), traces both,
-        and lines the traces up access by access.
+        Runs the library guest GUEST on a KvmLab machine and, exported as firmware, under qemu-system-x86_64 with
+        the same board (-M pc or -M q35) and devices (COM1, isa-debug-exit 0x501, edu at 00:02.0, pci-testdev at
+        00:03.0, on q35 also a pcie-root-port at 00:01.0), traces both, and lines the traces up access by access.
 
         Prints both serial outputs side by side, the table of device accesses (first column: '!' a divergence,
         '~' a status poll that ran a different number of times, 'e' a known difference between the machines with
         its reason, blank a match), and the accesses per region on both sides.
 
           --mode M       the guest's CPU mode (default: the guest's own)
+          --machine B    the board: pc or q35 (default: the one the guest was written for, else pc)
           --accel A      QEMU's accelerator: kvm (default) or tcg
           --json FILE    also write the whole comparison as JSON
           --diff         leave the matching rows out of the table
@@ -35,7 +37,7 @@ internal sealed class CompareCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var a = Arguments.Parse(args, ["diff"], ["mode", "accel", "json", "timeout"]);
+        var a = Arguments.Parse(args, ["diff"], ["mode", "accel", "json", "timeout", "machine"]);
         if (a.Positionals.Count != 1) throw new UsageException("expected one guest name");
         var guest = GuestSource.Named(a.Positionals[0]);
         var mode = GuestSource.ParseMode(a.Get("mode")) ?? guest.DefaultMode;
@@ -53,7 +55,8 @@ internal sealed class CompareCommand : ICommand
         QemuComparison c;
         try
         {
-            c = QemuComparison.Run(image, GuestExport.ToQemuBios(image), new QemuComparisonOptions { Accelerator = accel, Timeout = timeout });
+            var machine = new MachineOptions { Board = GuestSession.Board(a, image) };
+            c = QemuComparison.Run(image, GuestExport.ToQemuBios(image), new QemuComparisonOptions { Accelerator = accel, Timeout = timeout, Machine = machine });
         }
         catch (QemuNotFoundException e)
         {
@@ -62,7 +65,7 @@ internal sealed class CompareCommand : ICommand
         }
 
         var o = Console.Out;
-        o.WriteLine($"{guest.Name} ({mode.ToString().ToLowerInvariant()} mode)");
+        o.WriteLine($"{guest.Name} ({mode.ToString().ToLowerInvariant()} mode, {c.Board.Name} board)");
         o.WriteLine($"  KvmLab: {c.KvmLabRun}");
         o.WriteLine($"  QEMU:   {c.Qemu}");
         if (c.Qemu.TimedOut || c.Qemu.DebugExitValue is null)

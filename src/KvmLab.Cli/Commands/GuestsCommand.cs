@@ -110,7 +110,7 @@ internal sealed class GuestsCommand : ICommand
         if (bios)
         {
             // The same machine kvmlab builds: the board's machine type and devices, no defaults, 16 MiB, COM1, isa-debug-exit.
-            var board = GuestSession.Board(a);
+            var board = GuestSession.Board(a, image);
             var accel = image.Mode == CpuMode.Real ? "kvm" : "tcg";
             Console.Out.WriteLine("Run it under QEMU (exit status (V << 1) | 1 as with kvmlab run; serial on stdout):");
             Console.Out.WriteLine(

@@ -10,4 +10,12 @@ namespace KvmLab.Loading;
 /// <param name="LoadAddress">Guest-physical address of the first byte.</param>
 /// <param name="Entry">Guest-physical address of the first instruction.</param>
 /// <param name="Mode">The CPU mode the loader puts the vCPU in before the first KVM_RUN.</param>
-public sealed record GuestImage(string Name, byte[] Bytes, ulong LoadAddress, ulong Entry, CpuMode Mode);
+public sealed record GuestImage(string Name, byte[] Bytes, ulong LoadAddress, ulong Entry, CpuMode Mode)
+{
+    /// <summary>
+    /// The board the guest was written for ("q35" for a guest that needs PCI Express), or null when it runs on any.
+    /// <see cref="Machine.Boot"/> without options, <c>kvmlab run</c> without --machine and the QEMU comparison build
+    /// that board.
+    /// </summary>
+    public string? Board { get; init; }
+}

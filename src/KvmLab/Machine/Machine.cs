@@ -72,10 +72,12 @@ public sealed partial class Machine : IDisposable
         }
     }
 
-    /// <summary>Builds a machine with <paramref name="options"/> and loads <paramref name="image"/> into it.</summary>
+    /// <summary>Builds a machine with <paramref name="options"/> (default: the board the image names, see
+    /// <see cref="GuestImage.Board"/>) and loads <paramref name="image"/> into it.</summary>
     public static Machine Boot(GuestImage image, MachineOptions? options = null)
     {
-        var machine = new Machine(options);
+        ArgumentNullException.ThrowIfNull(image);
+        var machine = new Machine(options ?? MachineOptions.For(image));
         try
         {
             machine.Load(image);

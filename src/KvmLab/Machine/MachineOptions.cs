@@ -10,6 +10,13 @@ public sealed record MachineOptions
     /// (<c>-M q35</c>, PCI Express), or one of them with devices added or removed.</summary>
     public Board Board { get; init; } = Board.Pc;
 
+    /// <summary>The default options on the board <paramref name="image"/> was written for (<see cref="Loading.GuestImage.Board"/>).</summary>
+    public static MachineOptions For(Loading.GuestImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return image.Board is { } board ? new MachineOptions { Board = Board.ByName(board) } : new MachineOptions();
+    }
+
     /// <summary>The board with edu and pci-testdev left out where <see cref="Edu"/> or <see cref="PciTestdev"/> say so.</summary>
     public Board EffectiveBoard => (Edu, PciTestdev) switch
     {

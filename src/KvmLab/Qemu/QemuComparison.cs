@@ -12,10 +12,11 @@ namespace KvmLab.Qemu;
 /// </summary>
 public sealed class QemuComparison
 {
-    private QemuComparison(GuestImage image, RunResult kvmLabRun, string kvmLabSerial, Trace kvmLabTrace, QemuRunResult qemu,
+    private QemuComparison(GuestImage image, Boards.Board board, RunResult kvmLabRun, string kvmLabSerial, Trace kvmLabTrace, QemuRunResult qemu,
         TraceAlignment alignment)
     {
         Image = image;
+        Board = board;
         KvmLabRun = kvmLabRun;
         KvmLabSerial = kvmLabSerial;
         KvmLabTrace = kvmLabTrace;
@@ -26,6 +27,9 @@ public sealed class QemuComparison
 
     /// <summary>The guest that ran.</summary>
     public GuestImage Image { get; }
+
+    /// <summary>The board both sides ran (QEMU with its machine type and devices).</summary>
+    public Boards.Board Board { get; }
 
     /// <summary>How KvmLab's run ended.</summary>
     public RunResult KvmLabRun { get; }
@@ -76,7 +80,7 @@ public sealed class QemuComparison
         ArgumentNullException.ThrowIfNull(qemuBios);
         options ??= new QemuComparisonOptions();
         var runner = new QemuRunner(options.QemuPath);
-        var m = options.Machine;
+        var m = options.Machine ?? MachineOptions.For(image);
         var qemuOptions = new QemuRunOptions
         {
             Accelerator = options.Accelerator,
@@ -96,7 +100,7 @@ public sealed class QemuComparison
             trace = machine.Trace;
         }
         var alignment = TraceAligner.Align(trace, qemu.Trace.Trace);
-        return new QemuComparison(image, kvmLabRun, serial, trace, qemu, alignment);
+        return new QemuComparison(image, m.EffectiveBoard, kvmLabRun, serial, trace, qemu, alignment);
     }
 
     /// <summary>

@@ -7,11 +7,11 @@ public sealed record QemuComparisonOptions
     public QemuAccelerator Accelerator { get; init; } = QemuAccelerator.Kvm;
 
     /// <summary>
-    /// KvmLab's machine (default: <see cref="MachineOptions"/>' defaults, which plug edu and pci-testdev like QEMU's
-    /// command line does). QEMU gets the same board (<see cref="MachineOptions.EffectiveBoard"/>: machine type and
+    /// KvmLab's machine (default: <see cref="MachineOptions.For"/> the image: the board the guest was written for, with
+    /// edu and pci-testdev). QEMU gets the same board (<see cref="MachineOptions.EffectiveBoard"/>: machine type and
     /// devices) and RAM (<see cref="MachineOptions.RamSize"/>).
     /// </summary>
-    public MachineOptions Machine { get; init; } = new();
+    public MachineOptions? Machine { get; init; }
 
     /// <summary>Wall-clock limit for each side: twice <see cref="RunOptions.DefaultTimeout"/> (20 s, or twice
     /// KVMLAB_RUN_TIMEOUT where the CPU is emulated and QEMU needs more).</summary>

@@ -142,7 +142,9 @@ public class MachineTests
             0xEF,                         // out dx, eax
             0xF4,
         };
-        using var m = KvmLab.Machine.Boot(Protected(code));
+        // q35 with PCIEXBAR enabled as firmware leaves it; pc has no ECAM at all (the test after this one).
+        using var m = KvmLab.Machine.Boot(Protected(code), new MachineOptions { Board = KvmLab.Boards.Board.Q35 });
+        m.Pci.WriteConfig(0, 0, KvmLab.Pci.Q35.Q35HostBridge.PciExBar, 4, (uint)PcLayout.EcamBase | 1);
         var result = m.Run();
         Assert.Equal((0x1234UL << 1) | 1, result.ExitStatus);
         var read = DeviceAccesses(m)[0];
@@ -151,6 +153,23 @@ public class MachineTests
         Assert.Equal(TraceAccess.MmioRead, read.Record.Access);
         Assert.Equal(0xB0010000UL, read.Record.Address);
         Assert.Equal(PcLayout.DefaultFlatLoadAddress, read.Record.Rip);
+    }
+
+    [KvmFact]
+    public void Pc_board_has_no_ecam_so_the_same_read_is_unassigned()
+    {
+        var code = new byte[]
+        {
+            0xA1, 0x00, 0x00, 0x01, 0xB0, // mov eax, [0xB0010000]
+            0x66, 0xBA, 0x01, 0x05,       // mov dx, 0x501
+            0xEF,                         // out dx, eax
+            0xF4,
+        };
+        using var m = KvmLab.Machine.Boot(Protected(code));
+        m.Run();
+        var read = Enumerable.Range(0, m.Trace.Count).Select(m.Trace.Resolve).First(r => r.Record.Access == TraceAccess.MmioRead);
+        Assert.True(read.Record.Flags.HasFlag(ExitFlags.Unassigned), read.ToString());
+        Assert.Null(m.Pci.EcamRegion);
     }
 
     [KvmFact]

@@ -10,17 +10,26 @@ public class QemuRunnerTests
     private static readonly TimeSpan QemuTimeout = TestScale.Bound(TimeSpan.FromSeconds(10));
 
     [Fact]
+    public void Q35_board_gives_qemu_its_machine_type_and_only_the_devices_q35_lacks()
+    {
+        var args = QemuRunner.BuildArguments("/t/bios.bin", "/t/serial.out", "/t/trace.log", new QemuRunOptions { Board = KvmLab.Boards.Board.Q35 });
+        var line = string.Join(' ', args);
+
+        Assert.Contains("-M q35 -device pcie-root-port,id=rp1,addr=01.0,chassis=1,slot=1 -device edu,id=edu,addr=02.0", line);
+        Assert.DoesNotContain("ICH9", line, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public void Command_line_enables_the_three_events_and_opens_no_network_or_monitor()
     {
         var args = QemuRunner.BuildArguments("/t/bios.bin", "/t/a,b/serial.out", "/t/trace.log",
             new QemuRunOptions { Timeout = QemuTimeout, Accelerator = QemuAccelerator.Tcg });
         var line = string.Join(' ', args);
 
-        Assert.StartsWith("-accel tcg -M pc -nodefaults -m 16 -display none -nic none ", line);
+        Assert.StartsWith("-accel tcg -nodefaults -m 16 -display none -nic none ", line);
+        Assert.Contains("-M pc -device edu,id=edu,addr=02.0 -device pci-testdev,id=pci-testdev,addr=03.0", line);
         Assert.Contains("-serial file:/t/a,,b/serial.out", line);
         Assert.Contains("-device isa-debug-exit,iobase=0x501,iosize=2", line);
-        Assert.Contains("-device edu,addr=02.0", line);
-        Assert.Contains("-device pci-testdev,addr=03.0", line);
         Assert.Contains("-bios /t/bios.bin -D /t/trace.log", line);
         Assert.EndsWith("-trace kvm_run_exit -trace memory_region_ops_read -trace memory_region_ops_write", line);
         foreach (var listener in new[] { "-netdev", "-vnc", "-gdb", "-monitor", "-qmp", "-chardev", " -s " })
@@ -61,12 +70,15 @@ public class QemuRunnerTests
     [QemuFact]
     public void Hello_under_tcg_gives_the_same_output_without_kvm_exits()
     {
-        var r = new QemuRunner().Run(BiosImages.Hello(), new QemuRunOptions { Timeout = QemuTimeout, Accelerator = QemuAccelerator.Tcg });
+        var r = new QemuRunner().Run(BiosImages.Hello(), new QemuRunOptions
+        {
+            Timeout = QemuTimeout, Accelerator = QemuAccelerator.Tcg, Board = KvmLab.Boards.Board.Pc.Without("edu"),
+        });
 
         Assert.Equal("hi\n", r.SerialText);
         Assert.Equal(0x21, r.DebugExitValue);
         Assert.Equal(0, r.Trace.KvmExits);
-        // Without -device edu, 00:02.0 is empty: all-ones.
+        // A board without edu: QEMU gets no -device edu, and 00:02.0 is empty: all-ones.
         var conf = r.Trace.Trace.Where(x => x.Access == TraceAccess.PioRead && x.Address == 0xCFC).Select(x => x.Value);
         Assert.Equal([0x12378086UL, 0xFFFFFFFFUL], conf);
     }

@@ -1,0 +1,229 @@
+using KvmLab.Loading;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace KvmLab.Guests;
+
+/// <summary>pcie-scan: firmware's PCI Express enumeration on q35: ECAM through PCIEXBAR, buses behind root ports,
+/// standard and extended capability lists, every BAR sized.</summary>
+public static class PcieScanGuest
+{
+    /// <summary>The line the guest prints last.</summary>
+    public const string FinalLine = "pcie-scan: done";
+
+    /// <summary>The library entry.</summary>
+    public static Guest Entry { get; } = new(
+        "pcie-scan",
+        "PCI Express enumeration on q35: PCIEXBAR, ECAM, buses behind a root port, capability lists, BAR sizes.",
+        """
+        What firmware does on a q35 machine before an OS runs. First conf1 (0xCF8/0xCFC) writes the MCH's PCIEXBAR
+        register (00:00.0, 0x60) = 0xB0000000 | enable: from then on configuration space is memory, 4 KiB per
+        function at 0xB0000000 + (bus<<20 | device<<15 | function<<12) (QEMU: mch_update_pciexbar maps the
+        "pcie-mmcfg-mmio" region). Then every bus is scanned through ECAM, one KVM_EXIT_MMIO per access. A type-1
+        header is a bridge, here the PCI Express root port: the guest gives it bus numbers (primary = this bus,
+        secondary = subordinate = the next free number, register 0x18) and the bus behind it is scanned next; until
+        then, configuration cycles for that bus reach nobody (QEMU: pci_find_bus_nr). For each function the guest
+        walks the capability list (status bit 4, pointer at 0x34, each entry ID and next pointer) and, for a PCI
+        Express function (capability 0x10), the extended capability list from 0x100 (ID 15:0, version 19:16, next
+        31:20), which conf1 cannot reach. BARs are sized as in pci-scan, 64-bit BARs as a pair. Observe: the output
+        is the same on KvmLab and under QEMU -M q35 with the same devices, line for line.
+        """,
+        CpuMode.Protected,
+        [CpuMode.Protected, CpuMode.Long],
+        Build,
+        Board: "q35");
+
+    /// <summary>Builds the scan for <paramref name="mode"/> (protected or long: ECAM lies above real mode's reach).</summary>
+    public static GuestImage Build(CpuMode mode)
+    {
+        const PciAccessMethod ecam = PciAccessMethod.Ecam;
+        var g = new GuestAssembler(mode);
+        var a = g.Asm;
+        var lastBus = g.Reserve(4);
+        var function = a.CreateLabel();
+        var absent = a.CreateLabel();
+        var nextFunction = a.CreateLabel();
+        var nextDevice = a.CreateLabel();
+        var busDone = a.CreateLabel();
+        var done = a.CreateLabel();
+        var notQ35 = a.CreateLabel();
+
+        g.ConfigRead(PciAccessMethod.Conf1, 0, 0, 0, 0, 4);
+        a.cmp(eax, 0x29C0_8086);
+        a.jne(notQ35);
+        g.ConfigWrite(PciAccessMethod.Conf1, 0, 0, 0, 0x60, 4, (uint)PcLayout.EcamBase | 1);
+        g.PrintLine($"pcie-scan: PCIEXBAR = 0x{PcLayout.EcamBase:X8} | enable: ECAM on");
+
+        // EBP = config address of the function (bus 23:16); the bus loop runs until no bridge added a bus.
+        a.xor(ebp, ebp);
+        a.Label(ref function);
+        a.mov(eax, ebp);
+        g.ConfigRead32(ecam);
+        a.cmp(ax, 0xFFFF);
+        a.je(absent);
+        a.mov(ecx, eax);
+        PciScanGuest.PrintFunctionLine(g, ecam);
+        PciScanGuest.PrintBars(g, ecam);
+        PrintCapabilities(g);
+        AssignBusNumbers(g, lastBus);
+
+        // After a present function 0 that is not multi-function, functions 1..7 are not probed.
+        a.test(ebp, 0x700);
+        a.jnz(nextFunction);
+        a.test(dl, 0x80);
+        a.jz(nextDevice);
+        a.Label(ref nextFunction);
+        a.mov(eax, ebp);
+        a.and(eax, 0xFFFF);
+        a.cmp(eax, 0xFF00);
+        a.jae(busDone);
+        a.add(ebp, 0x100);
+        a.jmp(function);
+        a.Label(ref absent);
+        a.test(ebp, 0x700);
+        a.jnz(nextFunction);
+        a.Label(ref nextDevice);
+        a.and(ebp, ~0x7FF);
+        a.add(ebp, 0x800);
+        a.test(ebp, 0xFFFF);
+        a.jnz(function);
+        a.sub(ebp, 0x1_0000);
+        a.Label(ref busDone);
+        // Next bus: EBP = (bus + 1) << 16 while bus + 1 <= last assigned bus.
+        a.and(ebp, 0xFF_0000);
+        a.add(ebp, 0x1_0000);
+        g.LoadAddressOf(eax, lastBus);
+        a.mov(eax, g.At(eax));
+        a.shl(eax, 16);
+        a.cmp(ebp, eax);
+        a.jbe(function);
+        a.jmp(done);
+
+        a.Label(ref notQ35);
+        g.PrintLine("pcie-scan: no q35 host bridge (8086:29c0) at 00:00.0: no PCIEXBAR to enable, no ECAM");
+        g.DebugExit(GuestAssembler.ExitFailure);
+        a.Label(ref done);
+        g.PrintLine(FinalLine);
+        g.DebugExit(GuestAssembler.ExitSuccess);
+        return g.Build("pcie-scan");
+    }
+
+    // The standard list (if status bit 4 says there is one), then, for a PCI Express function, the extended list.
+    // In: EBP = function. Keeps EBP and EDX; uses EBX as the PCIe flag, EDI as the list cursor.
+    private static void PrintCapabilities(GuestAssembler g)
+    {
+        var a = g.Asm;
+        var walk = a.CreateLabel();
+        var notExpress = a.CreateLabel();
+        var listDone = a.CreateLabel();
+        var extendedWalk = a.CreateLabel();
+        var end = a.CreateLabel();
+
+        a.xor(ebx, ebx);
+        a.lea(eax, __[ebp + 4]);
+        g.ConfigRead32(PciAccessMethod.Ecam);
+        a.test(eax, 0x0010_0000);
+        a.jz(listDone);
+        a.lea(eax, __[ebp + 0x34]);
+        g.ConfigRead32(PciAccessMethod.Ecam);
+        a.movzx(edi, al);
+        a.Label(ref walk);
+        a.and(edi, 0xFC);
+        a.jz(listDone);
+        a.lea(eax, __[ebp + edi]);
+        g.ConfigRead32(PciAccessMethod.Ecam);
+        g.Print("  cap 0x");
+        Push(g, eax);
+        a.mov(eax, edi);
+        g.PrintHex(2);
+        g.Print(" id 0x");
+        Pop(g, eax);
+        Push(g, eax);
+        a.movzx(eax, al);
+        g.PrintHex(2);
+        g.PrintLine("");
+        Pop(g, eax);
+        a.cmp(al, 0x10);
+        a.jne(notExpress);
+        a.mov(ebx, 1);
+        a.Label(ref notExpress);
+        a.movzx(edi, ah);
+        a.jmp(walk);
+        a.Label(ref listDone);
+
+        a.test(ebx, ebx);
+        a.jz(end);
+        a.mov(edi, 0x100);
+        a.Label(ref extendedWalk);
+        // Extended register EDI (0x100..0xFFF) as a config address: bits 7:0 as usual, 11:8 in 27:24.
+        a.mov(eax, edi);
+        a.and(eax, 0xF00);
+        a.shl(eax, 16);
+        a.or(eax, ebp);
+        a.mov(ecx, edi);
+        a.and(ecx, 0xFC);
+        a.or(eax, ecx);
+        g.ConfigRead32(PciAccessMethod.Ecam);
+        a.test(eax, eax);
+        a.jz(end);
+        a.cmp(eax, -1);
+        a.je(end);
+        g.Print("  ecap 0x");
+        Push(g, eax);
+        a.mov(eax, edi);
+        g.PrintHex(3);
+        g.Print(" id 0x");
+        Pop(g, eax);
+        Push(g, eax);
+        a.movzx(eax, ax);
+        g.PrintHex(4);
+        g.Print(" v");
+        Pop(g, eax);
+        Push(g, eax);
+        a.shr(eax, 16);
+        a.and(eax, 0xF);
+        g.PrintHex(1);
+        g.PrintLine("");
+        Pop(g, eax);
+        a.shr(eax, 20);
+        a.mov(edi, eax);
+        a.cmp(edi, 0x100);
+        a.jae(extendedWalk);
+        a.Label(ref end);
+    }
+
+    // For a type-1 header (DL & 0x7F == 1): primary = this bus, secondary = subordinate = ++lastBus (one level of
+    // bridges, as behind q35's root ports sits one link).
+    private static void AssignBusNumbers(GuestAssembler g, Iced.Intel.Label lastBus)
+    {
+        var a = g.Asm;
+        var notBridge = a.CreateLabel();
+        a.mov(al, dl);
+        a.and(al, 0x7F);
+        a.cmp(al, 1);
+        a.jne(notBridge);
+        g.LoadAddressOf(ecx, lastBus);
+        a.mov(eax, g.At(ecx));
+        a.inc(eax);
+        a.mov(g.At(ecx), eax);
+        // EBX = subordinate << 16 | secondary << 8 | primary
+        a.mov(ebx, eax);
+        a.shl(ebx, 8);
+        a.or(ebx, eax);
+        a.shl(ebx, 8);
+        a.mov(ecx, ebp);
+        a.shr(ecx, 16);
+        a.and(ecx, 0xFF);
+        a.or(ebx, ecx);
+        a.lea(eax, __[ebp + 0x18]);
+        g.ConfigWrite32(PciAccessMethod.Ecam);
+        g.Print("  bridge: bus numbers primary/secondary/subordinate = ");
+        a.mov(eax, ebx);
+        g.PrintHex(6);
+        g.PrintLine("");
+        a.Label(ref notBridge);
+    }
+
+    private static void Push(GuestAssembler g, Iced.Intel.AssemblerRegister32 r) => g.Push(r);
+
+    private static void Pop(GuestAssembler g, Iced.Intel.AssemblerRegister32 r) => g.Pop(r);
+}
