@@ -11,6 +11,7 @@ public static class GuestLibrary
         PciScanGuest.Conf1Entry,
         PciScanGuest.EcamEntry,
         PcieScanGuest.Entry,
+        ConfigDumpGuest.Entry,
         EduGuest.Entry,
         EduIrqGuest.Entry,
         EduDmaGuest.Entry,

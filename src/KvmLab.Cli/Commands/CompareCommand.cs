@@ -13,6 +13,7 @@ internal sealed class CompareCommand : ICommand
     public string Help => """
         usage: kvmlab compare GUEST [--mode real|protected|long] [--machine pc|q35] [--accel kvm|tcg] [--json FILE]
                               [--diff] [--timeout 20s]
+               kvmlab compare --config-space [--machine pc|q35] [--accel kvm|tcg] [--timeout 20s]
 
         Runs the library guest GUEST on a KvmLab machine and, exported as firmware, under qemu-system-x86_64 with
         the same board (-M pc or -M q35) and devices (COM1, isa-debug-exit 0x501, edu at 00:02.0, pci-testdev at
@@ -29,6 +30,10 @@ internal sealed class CompareCommand : ICommand
           --diff         leave the matching rows out of the table
           --timeout T    wall-clock limit for each run (default 20s)
 
+        With --config-space the guest is config-dump: every function's configuration space as the guest reads it
+        (256 bytes through conf1 on pc, 4 KiB through ECAM on q35), compared byte for byte; each differing byte is
+        listed, 'e' with the reason it is expected, '!' when nothing explains it.
+
         exit status: 0 the runs agree (beyond explained differences), 1 they diverge, 2 usage error,
                      3 QEMU or KVM is missing on this host.
 
@@ -37,9 +42,14 @@ internal sealed class CompareCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var a = Arguments.Parse(args, ["diff"], ["mode", "accel", "json", "timeout", "machine"]);
-        if (a.Positionals.Count != 1) throw new UsageException("expected one guest name");
-        var guest = GuestSource.Named(a.Positionals[0]);
+        var a = Arguments.Parse(args, ["diff", "config-space"], ["mode", "accel", "json", "timeout", "machine"]);
+        if (a.Has("config-space"))
+        {
+            if (a.Positionals.Count != 0) throw new UsageException("--config-space runs its own guest (config-dump): give no guest name");
+            if (a.Has("mode") || a.Has("json") || a.Has("diff")) throw new UsageException("--config-space takes only --machine, --accel and --timeout");
+        }
+        else if (a.Positionals.Count != 1) throw new UsageException("expected one guest name");
+        var guest = a.Has("config-space") ? ConfigDumpGuest.Entry : GuestSource.Named(a.Positionals[0]);
         var mode = GuestSource.ParseMode(a.Get("mode")) ?? guest.DefaultMode;
         if (!guest.Modes.Contains(mode))
             throw new UsageException($"guest '{guest.Name}' runs in {string.Join(", ", guest.Modes).ToLowerInvariant()}, not {mode.ToString().ToLowerInvariant()}");
@@ -65,6 +75,7 @@ internal sealed class CompareCommand : ICommand
         }
 
         var o = Console.Out;
+        if (a.Has("config-space")) return ReportConfigSpace(c, o);
         o.WriteLine($"{guest.Name} ({mode.ToString().ToLowerInvariant()} mode, {c.Board.Name} board)");
         o.WriteLine($"  KvmLab: {c.KvmLabRun}");
         o.WriteLine($"  QEMU:   {c.Qemu}");
@@ -89,6 +100,24 @@ internal sealed class CompareCommand : ICommand
             : $"verdict: KvmLab and QEMU DIVERGE ({divergences} unexplained difference(s); debug-exit KvmLab " +
               $"{Hex(c.KvmLabDebugExitValue)}, QEMU {Hex(c.Qemu.DebugExitValue)})");
         return c.Agrees ? 0 : 1;
+    }
+
+    private static int ReportConfigSpace(QemuComparison c, TextWriter o)
+    {
+        o.WriteLine($"configuration space, {c.Board.Name} board");
+        o.WriteLine($"  KvmLab: {c.KvmLabRun}");
+        o.WriteLine($"  QEMU:   {c.Qemu}");
+        if (!c.KvmLabSerial.Contains(ConfigDumpGuest.FinalLine, StringComparison.Ordinal) || !c.Qemu.SerialText.Contains(ConfigDumpGuest.FinalLine, StringComparison.Ordinal))
+        {
+            o.WriteLine("verdict: a dump did not finish; nothing to compare");
+            return 1;
+        }
+        var cs = ConfigSpaceComparison.Compare(c.KvmLabSerial, c.Qemu.SerialText, ConfigSpaceDifferenceReason.For(c.Board.Name));
+        o.Write(cs.Describe());
+        o.WriteLine(cs.Unexplained.Count == 0
+            ? "verdict: every configuration byte agrees or differs for a reason given above"
+            : $"verdict: {cs.Unexplained.Count} configuration byte(s) differ without a reason");
+        return cs.Unexplained.Count == 0 ? 0 : 1;
     }
 
     private static string Hex(int? value) => value is { } v ? $"0x{v:x2}" : "none";

@@ -1,0 +1,234 @@
+using KvmLab.Loading;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace KvmLab.Guests;
+
+/// <summary>config-dump: prints the configuration space of every function, for comparing KvmLab's devices with
+/// QEMU's byte for byte (<c>kvmlab compare --config-space</c>).</summary>
+public static class ConfigDumpGuest
+{
+    /// <summary>The line the guest prints last.</summary>
+    public const string FinalLine = "config-dump: done";
+
+    /// <summary>What the guest prints for a conventional function's extended space reached through ECAM.</summary>
+    public const string ConventionalMarker = "100-fff all-ones";
+
+    /// <summary>The library entry.</summary>
+    public static Guest Entry { get; } = new(
+        "config-dump",
+        "Prints every function's configuration space (256 bytes via conf1 on pc, 4 KiB via ECAM on q35).",
+        """
+        A dump of configuration space as the guest reads it, before firmware would program anything. On the pc
+        board it reads the 256 bytes of each function through conf1; on q35 it first enables PCIEXBAR and reads all
+        4 KiB through ECAM, giving root ports bus numbers (as pcie-scan does) so the functions behind them are
+        dumped too. Lines are "BB:DD.F OOO: dword dword dword dword" (each dword as the CPU reads it, so byte 0 is
+        the last two hex digits); lines of zeros are left out; a conventional function's extended space, which
+        reads all-ones through ECAM, is one line "BB:DD.F 100-fff all-ones". kvmlab compare --config-space runs it
+        on KvmLab and under QEMU and lists every byte that differs.
+        """,
+        CpuMode.Protected,
+        [CpuMode.Protected, CpuMode.Long],
+        Build);
+
+    /// <summary>Builds the dump for <paramref name="mode"/>.</summary>
+    public static GuestImage Build(CpuMode mode)
+    {
+        var g = new GuestAssembler(mode);
+        var a = g.Asm;
+        var q35 = a.CreateLabel();
+        var done = a.CreateLabel();
+
+        g.ConfigRead(PciAccessMethod.Conf1, 0, 0, 0, 0, 4);
+        a.cmp(eax, 0x29C0_8086);
+        a.je(q35);
+        g.PrintLine("config-dump: conf1, 256 bytes per function");
+        EmitScan(g, PciAccessMethod.Conf1, done);
+        a.Label(ref q35);
+        g.ConfigWrite(PciAccessMethod.Conf1, 0, 0, 0, 0x60, 4, (uint)PcLayout.EcamBase | 1);
+        g.PrintLine("config-dump: PCIEXBAR enabled, ECAM, 4 KiB per function");
+        EmitScan(g, PciAccessMethod.Ecam, done);
+        a.Label(ref done);
+        g.PrintLine(FinalLine);
+        g.DebugExit(GuestAssembler.ExitSuccess);
+        return g.Build("config-dump");
+    }
+
+    // Every bus from 0 to the last one a bridge was given; every present function dumped, then (for a bridge) given
+    // bus numbers. EBP = function, DL = header type.
+    private static void EmitScan(GuestAssembler g, PciAccessMethod method, Iced.Intel.Label done)
+    {
+        var a = g.Asm;
+        var lastBus = g.Reserve(4);
+        var function = a.CreateLabel();
+        var absent = a.CreateLabel();
+        var nextFunction = a.CreateLabel();
+        var nextDevice = a.CreateLabel();
+        var busDone = a.CreateLabel();
+        var notBridge = a.CreateLabel();
+
+        a.xor(ebp, ebp);
+        a.Label(ref function);
+        a.mov(eax, ebp);
+        g.ConfigRead32(method);
+        a.cmp(ax, 0xFFFF);
+        a.je(absent);
+        a.lea(eax, __[ebp + 0xC]);
+        g.ConfigRead32(method);
+        a.shr(eax, 16);
+        a.mov(dl, al);
+        EmitDump(g, method);
+        if (method == PciAccessMethod.Ecam)
+        {
+            a.mov(al, dl);
+            a.and(al, 0x7F);
+            a.cmp(al, 1);
+            a.jne(notBridge);
+            g.LoadAddressOf(ecx, lastBus);
+            a.mov(eax, g.At(ecx));
+            a.inc(eax);
+            a.mov(g.At(ecx), eax);
+            a.mov(ebx, eax);
+            a.shl(ebx, 8);
+            a.or(ebx, eax);
+            a.shl(ebx, 8);
+            a.mov(ecx, ebp);
+            a.shr(ecx, 16);
+            a.and(ecx, 0xFF);
+            a.or(ebx, ecx);
+            a.lea(eax, __[ebp + 0x18]);
+            g.ConfigWrite32(method);
+            a.Label(ref notBridge);
+        }
+
+        a.test(ebp, 0x700);
+        a.jnz(nextFunction);
+        a.test(dl, 0x80);
+        a.jz(nextDevice);
+        a.Label(ref nextFunction);
+        a.mov(eax, ebp);
+        a.and(eax, 0xFFFF);
+        a.cmp(eax, 0xFF00);
+        a.jae(busDone);
+        a.add(ebp, 0x100);
+        a.jmp(function);
+        a.Label(ref absent);
+        a.test(ebp, 0x700);
+        a.jnz(nextFunction);
+        a.Label(ref nextDevice);
+        a.and(ebp, ~0x7FF);
+        a.add(ebp, 0x800);
+        a.test(ebp, 0xFFFF);
+        a.jnz(function);
+        a.sub(ebp, 0x1_0000);
+        a.Label(ref busDone);
+        a.and(ebp, 0xFF_0000);
+        a.add(ebp, 0x1_0000);
+        g.LoadAddressOf(eax, lastBus);
+        a.mov(eax, g.At(eax));
+        a.shl(eax, 16);
+        a.cmp(ebp, eax);
+        a.jbe(function);
+        a.jmp(done);
+    }
+
+    // Lines of 16 bytes from EDI = 0 to the end (0x100 via conf1; via ECAM 0x1000, or 0x100 and the all-ones marker
+    // when the dword at 0x100 reads all-ones). Keeps EBP and EDX.
+    private static void EmitDump(GuestAssembler g, PciAccessMethod method)
+    {
+        var a = g.Asm;
+        var line = a.CreateLabel();
+        var print = a.CreateLabel();
+        var next = a.CreateLabel();
+        var dword = a.CreateLabel();
+        var end = a.CreateLabel();
+        var conventional = a.CreateLabel();
+
+        a.xor(edi, edi);
+        a.Label(ref line);
+        if (method == PciAccessMethod.Ecam)
+        {
+            a.cmp(edi, 0x100);
+            a.jne(print);
+            Read(g, method, 0);
+            a.cmp(eax, -1);
+            a.je(conventional);
+        }
+        else
+        {
+            a.cmp(edi, 0x100);
+            a.jae(end);
+        }
+
+        a.Label(ref print);
+        a.cmp(edi, 0x1000);
+        a.jae(end);
+        a.xor(ebx, ebx);
+        for (var i = 0; i < 16; i += 4)
+        {
+            Read(g, method, i);
+            a.or(ebx, eax);
+        }
+
+        a.test(ebx, ebx);
+        a.jz(next);
+        PrintFunction(g);
+        a.mov(eax, edi);
+        g.PrintHex(3);
+        g.Print(":");
+        a.xor(esi, esi);
+        a.Label(ref dword);
+        g.Print(" ");
+        Read(g, method, 0, esi);
+        g.PrintHex(8);
+        a.add(esi, 4);
+        a.cmp(esi, 16);
+        a.jb(dword);
+        g.PrintLine("");
+        a.Label(ref next);
+        a.add(edi, 16);
+        a.jmp(line);
+
+        a.Label(ref conventional);
+        PrintFunction(g);
+        g.PrintLine(ConventionalMarker);
+        a.Label(ref end);
+    }
+
+    // EAX = the dword at register EDI + displacement (+ ESI when given) of the function at EBP.
+    private static void Read(GuestAssembler g, PciAccessMethod method, int displacement, Iced.Intel.AssemblerRegister32? index = null)
+    {
+        var a = g.Asm;
+        g.Push(ecx);
+        a.lea(ecx, __[edi + displacement]);
+        if (index is { } r) a.add(ecx, r);
+        // Register bits 11:8 travel in bits 27:24 of the config address (GuestAssembler.ExtendedConfigAddress).
+        a.mov(eax, ecx);
+        a.and(eax, 0xF00);
+        a.shl(eax, 16);
+        a.and(ecx, 0xFC);
+        a.or(eax, ecx);
+        a.or(eax, ebp);
+        g.Pop(ecx);
+        g.ConfigRead32(method);
+    }
+
+    // Prints "BB:DD.F " for EBP.
+    private static void PrintFunction(GuestAssembler g)
+    {
+        var a = g.Asm;
+        a.mov(eax, ebp);
+        a.shr(eax, 16);
+        g.PrintHex(2);
+        g.Print(":");
+        a.mov(eax, ebp);
+        a.shr(eax, 11);
+        a.and(eax, 0x1F);
+        g.PrintHex(2);
+        g.Print(".");
+        a.mov(eax, ebp);
+        a.shr(eax, 8);
+        a.and(eax, 7);
+        g.PrintHex(1);
+        g.Print(" ");
+    }
+}
