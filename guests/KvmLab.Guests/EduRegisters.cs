@@ -4,64 +4,65 @@ using static Iced.Intel.AssemblerRegisters;
 namespace KvmLab.Guests;
 
 /// <summary>
-/// What the edu guests know about QEMU's educational device: its identity, its register map (offsets into BAR0)
-/// and where the guests place BAR0. The guests program BAR0 themselves, as nothing else assigns BARs here.
+/// What the edu guests use of QEMU's educational device: its register map as offsets into BAR0, taken from the device
+/// model (<see cref="KvmLab.Devices.Edu"/>, the one source of the map) in the int form the assembler wants, and where
+/// the guests place BAR0. The guests program BAR0 themselves, as nothing else assigns BARs here.
 /// </summary>
 public static class EduRegisters
 {
     /// <summary>PCI vendor ID of edu.</summary>
-    public const ushort VendorId = 0x1234;
+    public const ushort VendorId = KvmLab.Devices.Edu.VendorIdEdu;
 
     /// <summary>PCI device ID of edu.</summary>
-    public const ushort DeviceId = 0x11E8;
+    public const ushort DeviceId = KvmLab.Devices.Edu.DeviceIdEdu;
 
     /// <summary>Where the guests place BAR0 (1 MiB): the start of the MMIO BAR window.</summary>
     public const uint Bar0 = (uint)PcLayout.PciMmioWindowBase;
 
     /// <summary>Size of BAR0.</summary>
-    public const uint Bar0Size = 0x10_0000;
+    public const uint Bar0Size = (uint)KvmLab.Devices.Edu.MmioSize;
 
     /// <summary>0x00 R: identification, 0x010000ED.</summary>
-    public const int Identification = 0x00;
+    public const int Identification = (int)KvmLab.Devices.Edu.RegIdentification;
 
     /// <summary>0x04 RW: liveness check, reads back the bitwise NOT of the last value written.</summary>
-    public const int Liveness = 0x04;
+    public const int Liveness = (int)KvmLab.Devices.Edu.RegLiveness;
 
     /// <summary>0x08 RW: factorial; write n, read n! once the busy bit clears.</summary>
-    public const int Factorial = 0x08;
+    public const int Factorial = (int)KvmLab.Devices.Edu.RegFactorial;
 
     /// <summary>0x20 RW: status; bit 0 busy (read-only), bit 7 raise interrupt 0x01 when a factorial completes.</summary>
-    public const int Status = 0x20;
+    public const int Status = (int)KvmLab.Devices.Edu.RegStatus;
 
     /// <summary>0x24 R: interrupt status.</summary>
-    public const int InterruptStatus = 0x24;
+    public const int InterruptStatus = (int)KvmLab.Devices.Edu.RegInterruptStatus;
 
     /// <summary>0x60 W: raise interrupt (ORed into the interrupt status).</summary>
-    public const int InterruptRaise = 0x60;
+    public const int InterruptRaise = (int)KvmLab.Devices.Edu.RegInterruptRaise;
 
     /// <summary>0x64 W: acknowledge interrupt (clears the written bits).</summary>
-    public const int InterruptAcknowledge = 0x64;
+    public const int InterruptAcknowledge = (int)KvmLab.Devices.Edu.RegInterruptAck;
 
     /// <summary>0x80 RW: DMA source address.</summary>
-    public const int DmaSource = 0x80;
+    public const int DmaSource = (int)KvmLab.Devices.Edu.RegDmaSource;
 
     /// <summary>0x88 RW: DMA destination address.</summary>
-    public const int DmaDestination = 0x88;
+    public const int DmaDestination = (int)KvmLab.Devices.Edu.RegDmaDestination;
 
     /// <summary>0x90 RW: DMA byte count.</summary>
-    public const int DmaCount = 0x90;
+    public const int DmaCount = (int)KvmLab.Devices.Edu.RegDmaCount;
 
     /// <summary>0x98 RW: DMA command; bit 0 start/busy, bit 1 direction (1: device to RAM), bit 2 interrupt when done.</summary>
-    public const int DmaCommand = 0x98;
+    public const int DmaCommand = (int)KvmLab.Devices.Edu.RegDmaCommand;
 
     /// <summary>Device address of edu's 4 KiB DMA buffer.</summary>
-    public const uint DmaBuffer = 0x4_0000;
+    public const uint DmaBuffer = (uint)KvmLab.Devices.Edu.DmaBufferAddress;
 
     /// <summary>Status bit 0: a factorial is being computed.</summary>
-    public const uint StatusBusy = 0x01;
+    public const uint StatusBusy = KvmLab.Devices.Edu.StatusComputing;
 
     /// <summary>Status bit 7: raise interrupt 0x01 when a factorial completes.</summary>
-    public const uint StatusFactorialInterrupt = 0x80;
+    public const uint StatusFactorialInterrupt = KvmLab.Devices.Edu.StatusIrqOnFactorial;
 
     /// <summary>PCI command register bits the guests set: memory space decoding and bus mastering (DMA, MSI).</summary>
     internal const int CommandMemoryAndBusMaster = 0x6;

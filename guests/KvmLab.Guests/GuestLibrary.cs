@@ -17,6 +17,7 @@ public static class GuestLibrary
         EduDmaGuest.Entry,
         ModesGuest.Entry,
         BarLoopGuest.Entry,
+        BarMoveGuest.Entry,
         InKernelGuest.Entry,
     ];
 

@@ -110,7 +110,7 @@ public static class PciScanGuest
         a.Label(ref done);
         g.PrintLine(FinalLine);
         g.DebugExit(GuestAssembler.ExitSuccess);
-        return g.Build(name);
+        return method == PciAccessMethod.Ecam ? g.Build(name) with { Board = "q35" } : g.Build(name);
     }
 
     /// <summary>

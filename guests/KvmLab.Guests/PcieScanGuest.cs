@@ -104,7 +104,7 @@ public static class PcieScanGuest
         a.Label(ref done);
         g.PrintLine(FinalLine);
         g.DebugExit(GuestAssembler.ExitSuccess);
-        return g.Build("pcie-scan");
+        return g.Build("pcie-scan") with { Board = "q35" };
     }
 
     // The standard list (if status bit 4 says there is one), then, for a PCI Express function, the extended list.

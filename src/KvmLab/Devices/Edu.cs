@@ -49,6 +49,10 @@ public sealed class Edu : PciDevice
         new Register(RegDmaCount, 8, RegisterAccess.RW, "dma_cnt", "DMA byte count"),
         new Register(RegDmaCommand, 8, RegisterAccess.RW, "dma_cmd", "bit0 start, bit1 dir (1: to RAM), bit2 irq"));
 
+    /// <summary>edu's PCI vendor ID (QEMU's for its own test devices).</summary>
+    public const ushort VendorIdEdu = 0x1234;
+    /// <summary>edu's PCI device ID.</summary>
+    public const ushort DeviceIdEdu = 0x11E8;
     /// <summary>Value of the identification register.</summary>
     public const uint Identification = 0x010000ED;
     /// <summary>Status bit 0: a factorial is being computed.</summary>
@@ -91,7 +95,7 @@ public sealed class Edu : PciDevice
 
     /// <summary>Creates edu. <paramref name="factorialDelay"/> defaults to 5 us; <paramref name="dmaDelay"/> to 10 us (QEMU: 100 ms virtual).</summary>
     public Edu(DeviceClock clock, TimeSpan? factorialDelay = null, TimeSpan? dmaDelay = null)
-        : base("edu", 0x1234, 0x11e8, revision: 0x10, classCode: 0x00ff, interruptPin: 1)
+        : base("edu", VendorIdEdu, DeviceIdEdu, revision: 0x10, classCode: 0x00ff, interruptPin: 1)
     {
         _clock = clock ?? throw new ArgumentNullException(nameof(clock));
         _completeFactorial = CompleteFactorial;

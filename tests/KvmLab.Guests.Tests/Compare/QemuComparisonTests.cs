@@ -33,6 +33,7 @@ public class QemuComparisonTests
     [InlineData("edu", CpuMode.Long, "edu-mmio")]
     [InlineData("edu-dma", CpuMode.Protected, "edu-mmio")]
     [InlineData("edu-irq", CpuMode.Long, "edu-mmio")]
+    [InlineData("bar-move", CpuMode.Protected, "edu-mmio")]
     [InlineData("edu-irq", CpuMode.Protected, "edu-mmio")]
     [InlineData("pio-vs-mmio", CpuMode.Protected, "pci-testdev-portio")]
     [InlineData("pio-vs-mmio", CpuMode.Protected, "pci-testdev-mmio")]
