@@ -52,8 +52,9 @@ public abstract class VirtioDevice
     /// <summary>Features the driver accepted (QEMU: <c>guest_features</c>).</summary>
     public ulong GuestFeatures { get; private set; }
 
-    /// <summary>Device status byte.</summary>
-    public byte Status { get; private set; }
+    /// <summary>Device status byte. A device's <see cref="StatusChanging"/> may store the new value early, as QEMU's
+    /// set_status hooks do; <c>virtio_set_status</c> stores it again afterwards.</summary>
+    public byte Status { get; protected set; }
 
     /// <summary>Interrupt status: bit 0 a queue, bit 1 a configuration change.</summary>
     public byte Isr { get; private set; }

@@ -42,16 +42,17 @@ public sealed class VirtioRng : VirtioDevice
     protected override void StatusChanging(byte status)
     {
         // QEMU's virtio_rng_set_status stores the status first, then tries to serve buffers.
-        Process(status);
+        Status = status;
+        Process();
     }
 
     // QEMU: is_guest_ready.
-    private bool IsGuestReady(byte status) => _queue.IsReady && (status & VirtioSpec.StatusDriverOk) != 0;
+    private bool IsGuestReady() => _queue.IsReady && (Status & VirtioSpec.StatusDriverOk) != 0;
 
     // QEMU: virtio_rng_process followed by chr_read, repeated while chr_read leaves buffers behind.
-    private void Process(byte? status = null)
+    private void Process()
     {
-        while (!Broken && IsGuestReady(status ?? Status))
+        while (!Broken && IsGuestReady())
         {
             uint size = _queue.GetAvailBytes(uint.MaxValue, 0).InBytes;
             if (size == 0 || !Deliver(size) || _queue.IsEmpty())
