@@ -40,7 +40,7 @@ public sealed partial class VirtioPci : PciDevice, IVirtioTransport
     private uint _deviceFeatureSelect;
     private uint _guestFeatureSelect;
     private bool _ioEventFdStarted;
-    private int _configCap;
+    private readonly int _configCap;
     private IReadOnlyList<IoEventFdRequest> _lastEventFds = [];
 
     /// <summary>Creates the transport for <paramref name="device"/>.</summary>
@@ -189,7 +189,8 @@ public sealed partial class VirtioPci : PciDevice, IVirtioTransport
 
     /// <summary>
     /// The machine's ioeventfd for <paramref name="queue"/> fired (QEMU: <c>virtio_queue_host_notifier_read</c>): the
-    /// queue is processed as if the notify write had reached the device. Out-of-range queues are ignored.
+    /// queue is processed as if the notify write had reached the device. Out-of-range queues are ignored. Call it on the
+    /// thread that dispatches the device's accesses: the device model is not thread-safe.
     /// </summary>
     public void HostNotifierFired(int queue)
     {
