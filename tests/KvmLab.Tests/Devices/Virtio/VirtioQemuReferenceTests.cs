@@ -4,7 +4,7 @@ using KvmLab.Pci;
 namespace KvmLab.Tests.Devices.Virtio;
 
 /// <summary>
-/// KvmLab's virtio-rng-pci against bytes and register answers measured on QEMU 7.2 with tools/qemu-config-dump (the
+/// KvmLab's virtio-rng-pci against bytes and register answers measured on QEMU 7.2 with tools/qemu-hmp-probe (the
 /// files' first lines hold the exact command and version).
 /// </summary>
 public sealed class VirtioQemuReferenceTests
