@@ -185,6 +185,8 @@ public abstract partial class PciDevice
         {
             DeliverIntx();
         }
+
+        MsixConfigWritten(offset, size);
     }
 
     /// <summary>A bridge's hook after a configuration write: windows, bus numbers and bridge control take effect here.</summary>
