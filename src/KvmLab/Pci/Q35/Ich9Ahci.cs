@@ -4,7 +4,7 @@ namespace KvmLab.Pci.Q35;
 
 /// <summary>
 /// ICH9's SATA controller in AHCI mode at 00:1f.2, QEMU's "ich9-ahci" (hw/ide/ich.c, pci_ich9_ahci_realize):
-/// 8086:2922, class 0x0106 (prog-if 01, AHCI 1.0), INTA#, with QEMU 7.2's reset configuration space and masks
+/// 8086:2922, class 0x0106 (prog-if 01, AHCI 1.0), INTA#, multi-function as q35 creates it (pci_create_simple_multifunction), with QEMU 7.2's reset configuration space and masks
 /// (measured, tests/KvmLab.Tests/Pci/Reference).
 /// </summary>
 /// <remarks>
@@ -42,7 +42,7 @@ public sealed class Ich9Ahci : PciDevice
 
     /// <summary>Creates the function with its reset configuration space and its two BARs.</summary>
     public Ich9Ahci()
-        : base("ich9-ahci", I440fxHostBridge.VendorIdIntel, DeviceIdAhci, revision: 0x02, classCode: 0x0106, interruptPin: 1)
+        : base("ich9-ahci", I440fxHostBridge.VendorIdIntel, DeviceIdAhci, revision: 0x02, classCode: 0x0106, interruptPin: 1, multiFunction: true)
     {
         SetConfig8(PciConfig.ClassCode, 0x01);
         SetConfig8(AddressMap, AddressMapAhci);

@@ -3,7 +3,7 @@ using KvmLab.Memory;
 namespace KvmLab.Pci.Q35;
 
 /// <summary>
-/// ICH9's SMBus controller at 00:1f.3, QEMU's "ICH9-SMB" (hw/i2c/smbus_ich9.c): 8086:2930, class 0x0c05, INTA#, with
+/// ICH9's SMBus controller at 00:1f.3, QEMU's "ICH9-SMB" (hw/i2c/smbus_ich9.c): 8086:2930, class 0x0c05, INTA#, multi-function as q35 creates it, with
 /// QEMU 7.2's reset configuration space and masks (measured, tests/KvmLab.Tests/Pci/Reference).
 /// </summary>
 /// <remarks>
@@ -29,7 +29,7 @@ public sealed class Ich9Smbus : PciDevice
 
     /// <summary>Creates the function with its reset configuration space and its BAR.</summary>
     public Ich9Smbus()
-        : base("ICH9-SMB", I440fxHostBridge.VendorIdIntel, DeviceIdSmbus, revision: 0x02, classCode: 0x0C05, interruptPin: 1)
+        : base("ICH9-SMB", I440fxHostBridge.VendorIdIntel, DeviceIdSmbus, revision: 0x02, classCode: 0x0C05, interruptPin: 1, multiFunction: true)
     {
         Host = MemoryRegion.CreateIo("pm-smbus", HostSize, new UnimplementedBarOps(), Name);
         RegisterBar(HostBar, PciBarKind.Io, Host);
