@@ -13,14 +13,15 @@ namespace KvmLab.Boards;
 /// <param name="Name">KvmLab's name for the board, as <c>kvmlab run --machine</c> takes it.</param>
 /// <param name="QemuMachine">QEMU's <c>-M</c> value.</param>
 /// <param name="HostBridgeOwner">QEMU's type name of the PCI host, owner of the conf1 regions.</param>
-/// <param name="CreateHostBridge">Builds the function at 00:00.0.</param>
+/// <param name="CreateHostBridge">Builds the function at 00:00.0 (some of its registers depend on the machine, e.g.
+/// the i440FX's RAM size byte).</param>
 /// <param name="Devices">The PCI functions, bridges before the devices behind them.</param>
 /// <param name="Description">One line for people.</param>
 public sealed record Board(
     string Name,
     string QemuMachine,
     string HostBridgeOwner,
-    Func<PciDevice> CreateHostBridge,
+    Func<BoardContext, PciDevice> CreateHostBridge,
     IReadOnlyList<BoardDevice> Devices,
     string Description)
 {
@@ -41,7 +42,7 @@ public sealed record Board(
     /// bus scan of the first chapters short. Comparisons with QEMU list them as a known difference (KnownDifferences).
     /// </remarks>
     public static Board Pc { get; } = new(
-        "pc", "pc", "i440FX-pcihost", () => new I440fxHostBridge(),
+        "pc", "pc", "i440FX-pcihost", c => new I440fxHostBridge(c.Options.RamSize),
         [EduDevice(PcLayout.EduIrq), PciTestdevDevice],
         "i440FX host bridge, conf1 only (QEMU -M pc)");
 
@@ -52,7 +53,7 @@ public sealed record Board(
     /// </summary>
     /// <remarks>INTx# is not wired on this board: its guests use MSI and MSI-X, which need no routing.</remarks>
     public static Board Q35 { get; } = new(
-        "q35", "q35", "q35-pcihost", () => new Q35HostBridge(),
+        "q35", "q35", "q35-pcihost", _ => new Q35HostBridge(),
         [
             new("pcie-root-port", "rp1", 1, 0, _ => new PcieRootPort(chassis: 1, slot: 1), QemuProperties: "chassis=1,slot=1"),
             EduDevice(-1),

@@ -20,7 +20,7 @@ public sealed class BoardWiring
         ArgumentNullException.ThrowIfNull(board);
         ArgumentNullException.ThrowIfNull(context);
         Board = board;
-        Pci = new PciHost(memory, io, interrupts, dma, board.CreateHostBridge(), board.HostBridgeOwner);
+        Pci = new PciHost(memory, io, interrupts, dma, board.CreateHostBridge(context), board.HostBridgeOwner);
         foreach (var line in board.Devices)
         {
             PciBus bus = Pci.Bus;

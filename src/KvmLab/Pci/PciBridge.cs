@@ -113,8 +113,14 @@ public abstract class PciBridge : PciDevice
         SetConfig8(IoLimit, IoRangeType16);
         SetConfig16(PrefetchableBase, PrefetchableRangeType64);
         SetConfig16(PrefetchableLimit, PrefetchableRangeType64);
+        // pci_bridge_initfn: a conventional bridge claims 66 MHz and fast back-to-back on both sides.
+        SetConfig16(PciConfig.Status, StatusClaims);
+        SetConfig16(SecondaryStatus, StatusClaims);
         Secondary = new PciBus(this);
     }
+
+    /// <summary>Status bits 5 and 7, 66 MHz capable and fast back-to-back capable: what pci_bridge_initfn claims.</summary>
+    private const ushort StatusClaims = 0x00A0;
 
     /// <summary>The bus behind the bridge.</summary>
     public PciBus Secondary { get; }
@@ -146,6 +152,12 @@ public abstract class PciBridge : PciDevice
         {
             UpdateWindows();
         }
+    }
+
+    /// <summary>Called by the secondary bus after <paramref name="device"/> is plugged into it (a PCI Express port's
+    /// slot becomes populated, QEMU: the slot's plug callback and reset).</summary>
+    internal virtual void SecondaryDeviceAttached(PciDevice device)
+    {
     }
 
     /// <summary>Places the three windows in the primary bus's regions as the registers say (QEMU: pci_bridge_update_mappings).</summary>

@@ -131,6 +131,8 @@ public sealed class PciBus
         {
             bridge.UpdateWindows();
         }
+
+        ParentBridge?.SecondaryDeviceAttached(device);
     }
 
     /// <summary>The function at <paramref name="devFn"/> on this bus, or null when absent.</summary>
@@ -225,12 +227,13 @@ public sealed class PciBus
         }
     }
 
-    // QEMU's pci_bar_address: where the BAR decodes now, or null when decoding is off or the value cannot be mapped
+    // QEMU's pci_bar_address: where the BAR decodes now, or null when decoding is off (or, pci_update_mappings, the
+    // function has no power) or the value cannot be mapped
     // (zero, wrapping, or a 32-bit BAR reaching 0xffffffff: the all-ones pattern written while sizing).
     private static ulong? DecodedAddress(PciDevice device, PciBar bar, ulong spaceLast)
     {
         ushort decodeBit = bar.Kind == PciBarKind.Io ? PciConfig.CommandIo : PciConfig.CommandMemory;
-        if ((device.Command & decodeBit) == 0)
+        if ((device.Command & decodeBit) == 0 || !device.HasPower)
         {
             return null;
         }

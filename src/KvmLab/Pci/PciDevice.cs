@@ -62,9 +62,10 @@ public abstract partial class PciDevice
         _config[PciConfig.InterruptPin] = interruptPin;
         MultiFunction = multiFunction;
 
+        // pci_init_wmask: parity error response is not among them (measured: the command register's mask is 0x0507).
         SetMask16(_writeMask, PciConfig.Command,
             PciConfig.CommandIo | PciConfig.CommandMemory | PciConfig.CommandBusMaster | PciConfig.CommandIntxDisable |
-            PciConfig.CommandSerr | PciConfig.CommandParity);
+            PciConfig.CommandSerr);
         _writeMask[PciConfig.CacheLineSize] = 0xFF;
         _writeMask[PciConfig.InterruptLine] = 0xFF;
         // QEMU leaves the device-specific area (extended space included) plain read/write storage except where
@@ -169,6 +170,11 @@ public abstract partial class PciDevice
             _config[at] &= (byte)~(b & _w1cMask[at]);
         }
 
+        if (MsiCapabilityOffset != 0 && offset <= MsiCapabilityOffset + MsiControl && MsiCapabilityOffset + MsiControl < offset + size)
+        {
+            ClampMsiVectors();
+        }
+
         bool touchesBars = offset < PciConfig.Bar0 + _bars.Length * 4 && offset + size > PciConfig.Bar0;
         bool touchesCommand = offset <= PciConfig.Command && offset + size > PciConfig.Command;
         if (touchesBars || touchesCommand)
@@ -188,6 +194,41 @@ public abstract partial class PciDevice
 
         MsixConfigWritten(offset, size);
     }
+
+    // msi_write_config: more vectors enabled than the capability offers falls back to the number it offers.
+    private void ClampMsiVectors()
+    {
+        int at = MsiCapabilityOffset + MsiControl;
+        ushort control = GetConfig16(at);
+        int offered = (control >> 1) & 0x7;
+        if (((control & MsiControlMmeMask) >> 4) > offered)
+        {
+            SetConfig16(at, (ushort)((control & ~MsiControlMmeMask) | (offered << 4)));
+        }
+    }
+
+    /// <summary>
+    /// Whether the function has power (QEMU: <c>PCIDevice.has_power</c>). Without it configuration cycles read
+    /// all-ones and writes are dropped, and its BARs decode nothing; a PCI Express slot's power controller takes it
+    /// away from the device behind (pcie_cap_update_power).
+    /// </summary>
+    public bool HasPower
+    {
+        get => _hasPower;
+        internal set
+        {
+            if (_hasPower == value)
+            {
+                return;
+            }
+
+            // pci_set_power: the BARs follow at once.
+            _hasPower = value;
+            Bus?.UpdateMappings(this);
+        }
+    }
+
+    private bool _hasPower = true;
 
     /// <summary>A bridge's hook after a configuration write: windows, bus numbers and bridge control take effect here.</summary>
     private protected virtual void BridgeConfigWritten(int offset, int size, bool touchesCommand)
@@ -293,7 +334,8 @@ public abstract partial class PciDevice
     /// <summary>Adds an MSI capability (QEMU: <c>msi_init</c> without per-vector masking).</summary>
     /// <param name="vectors">Vectors requested: 1, 2, 4, 8, 16 or 32.</param>
     /// <param name="addressIs64Bit">Whether the capability has a high address dword.</param>
-    protected void InitMsi(int vectors, bool addressIs64Bit)
+    /// <param name="offset">Where the capability goes; 0 finds the first free place, as QEMU's msi_init with offset 0.</param>
+    protected void InitMsi(int vectors, bool addressIs64Bit, int offset = 0)
     {
         if (!int.IsPow2(vectors) || vectors > 32)
         {
@@ -301,7 +343,7 @@ public abstract partial class PciDevice
         }
 
         int size = addressIs64Bit ? 14 : 10;
-        int at = AddCapability(PciConfig.CapabilityIdMsi, size);
+        int at = AddCapability(PciConfig.CapabilityIdMsi, size, offset);
         ushort control = (ushort)((int.Log2(vectors) << 1) | (addressIs64Bit ? MsiControl64Bit : 0));
         BinaryPrimitives.WriteUInt16LittleEndian(_config.AsSpan(at + MsiControl), control);
         SetMask16(_writeMask, at + MsiControl, (ushort)(MsiControlEnable | MsiControlMmeMask));

@@ -131,7 +131,8 @@ public sealed class PciHost
     private uint ReadConfig(int bus, int devFn, int offset, int size, int limit)
     {
         uint allOnes = size == 4 ? uint.MaxValue : (1u << (size * 8)) - 1;
-        if (Find(bus, devFn) is not { } device)
+        // pci_host_config_read_common: a function without power answers like an absent one.
+        if (Find(bus, devFn) is not { HasPower: true } device)
         {
             return allOnes;
         }
@@ -148,7 +149,7 @@ public sealed class PciHost
 
     private void WriteConfig(int bus, int devFn, int offset, int size, uint value, int limit)
     {
-        if (Find(bus, devFn) is not { } device)
+        if (Find(bus, devFn) is not { HasPower: true } device)
         {
             return;
         }
