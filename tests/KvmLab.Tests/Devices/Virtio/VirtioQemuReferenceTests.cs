@@ -38,7 +38,7 @@ public sealed class VirtioQemuReferenceTests
     }
 
     [Fact]
-    public void Writable_bits_probed_with_all_ones_equal_QEMU_but_for_the_parity_bit()
+    public void Writable_bits_probed_with_all_ones_equal_QEMU()
     {
         var bench = new VirtioBench();
         byte[] qemu = ParseDump("qemu-virtio-rng-pci.writable.txt");
@@ -49,12 +49,9 @@ public sealed class VirtioQemuReferenceTests
             BitConverter.GetBytes(bench.ConfRead(d * 4, 4)).CopyTo(ours, d * 4);
         }
 
-        // Expected difference, from the shared PciDevice core rather than virtio: it makes command bit 6 (parity error
-        // response) writable, QEMU 7.2's pci_init_wmask does not (IO, memory, master, INTx disable, SERR only), so
-        // QEMU reads 0x07 where KvmLab reads 0x47.
+        // The command register's parity bit is not writable (QEMU 7.2's pci_init_wmask: I/O, memory, master, INTx
+        // disable, SERR only): the core once let it be, and this probe is what showed it.
         Assert.Equal(0x07, qemu[0x04]);
-        Assert.Equal(0x47, ours[0x04]);
-        ours[0x04] = qemu[0x04];
         Assert.Equal(Hex(qemu), Hex(ours));
     }
 
