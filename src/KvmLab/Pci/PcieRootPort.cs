@@ -8,8 +8,8 @@ namespace KvmLab.Pci;
 /// <remarks>
 /// <list type="table">
 /// <item><term>0x40</term><description>bridge subsystem vendor ID (SSVID): 1b36:0000 (pci_bridge_ssvid_init)</description></item>
-/// <item><term>0x48</term><description>MSI-X, one vector, table and PBA in BAR0 (4 KiB): <b>not modelled</b>; the
-/// twelve bytes are plain storage and BAR0 is absent until KvmLab has MSI-X (gen_rp_interrupts_init)</description></item>
+/// <item><term>0x48</term><description>MSI-X, one vector, table and PBA in BAR0 "pcie-root-port-msix" (4 KiB,
+/// gen_rp_interrupts_init with msix_init_exclusive_bar)</description></item>
 /// <item><term>0x54</term><description>PCI Express v2, root port, 16 GT/s x32, slot <see cref="Slot"/>, root control
 /// (pcie_cap_init, pcie_cap_arifwd_init, pcie_cap_deverr_init, pcie_cap_slot_init, pcie_cap_root_init)</description></item>
 /// <item><term>0x100</term><description>AER v2 with the root port registers (pcie_aer_init, pcie_aer_root_init)</description></item>
@@ -18,7 +18,8 @@ namespace KvmLab.Pci;
 /// Behaviour: the bridge's (bus numbers, windows, <see cref="PciBridge"/>); slot control writes complete at once
 /// (command completed), writing the interlock control toggles the interlock status, and the power controller takes
 /// power from the device behind (it then reads all-ones and its BARs decode nothing) and gives it back
-/// (pcie_cap_slot_write_config, pcie_cap_update_power). Hot-plug events go out as INTx (QEMU would use MSI-X).
+/// (pcie_cap_slot_write_config, pcie_cap_update_power). Hot-plug events go out as MSI-X vector 0 when the guest
+/// enabled MSI-X, else as INTx (hotplug_event_notify).
 /// Not modelled: hot-plug itself, the AER error machinery (no errors are ever raised), and resetting the device
 /// behind when power goes (pci_set_power resets it in QEMU).
 /// </remarks>
@@ -33,7 +34,7 @@ public sealed class PcieRootPort : PciBridge
     /// <summary>0x40: the SSVID capability.</summary>
     public const int SsvidOffset = 0x40;
 
-    /// <summary>0x48: where QEMU's MSI-X capability sits (not modelled).</summary>
+    /// <summary>0x48: the MSI-X capability (first free offset after SSVID, as QEMU's allocator finds it).</summary>
     public const int MsixOffset = 0x48;
 
     /// <summary>0x54: the PCI Express capability, where QEMU's allocator puts it after MSI-X.</summary>
@@ -63,6 +64,9 @@ public sealed class PcieRootPort : PciBridge
         SetWriteMask(BridgeControl, 2, BridgeControlWritable & ~BridgeControlNotExpress);
         AddCapability(PciConfig.CapabilityIdSubsystemVendor, 8, SsvidOffset);
         SetConfig16(SsvidOffset + 4, VendorIdRedHat);
+        // gen_rp_interrupts_init: one MSI-X vector in a BAR of its own, in use from the start (hot-plug and PME).
+        InitMsixExclusiveBar(1, 0);
+        MsixVectorUse(0);
         AddExpressCapability(ExpressOffset, PcieDevicePortType.RootPort, portNumber: 0, PcieLinkSpeed.Gt16, width: 32);
         InitExpressAriForwarding();
         InitExpressDeviceErrors();
@@ -171,12 +175,25 @@ public sealed class PcieRootPort : PciBridge
         _hotPlugNotified = (SlotControl & PcieCapability.SlotControlHotPlugInterruptEnable) != 0 &&
             (SlotStatus & SlotControl & ExpressHotPlugEvents) != 0;
 
-    // hotplug_event_notify: interrupt on a change of the pending state; without MSI-X and MSI, through INTx.
+    // hotplug_event_notify: with MSI-X on, a message when the event becomes pending; otherwise INTx follows the
+    // pending state.
     private void NotifyHotPlug()
     {
         bool before = _hotPlugNotified;
         UpdateHotPlugNotified();
-        if (before != _hotPlugNotified)
+        if (before == _hotPlugNotified)
+        {
+            return;
+        }
+
+        if (MsixEnabled)
+        {
+            if (_hotPlugNotified)
+            {
+                NotifyMsix(0);
+            }
+        }
+        else
         {
             SetIrq(_hotPlugNotified);
         }
