@@ -1,4 +1,5 @@
 using KvmLab.Devices;
+using KvmLab.Devices.Virtio;
 using KvmLab.Pci;
 using KvmLab.Pci.Q35;
 
@@ -47,9 +48,9 @@ public sealed record Board(
         "i440FX host bridge, conf1 only (QEMU -M pc)");
 
     /// <summary>
-    /// QEMU's <c>-M q35 -nodefaults</c> with a PCI Express root port at 00:01.0, edu at 00:02.0 and pci-testdev at
-    /// 00:03.0: the MCH with PCIEXBAR (ECAM at 0xB0000000 once enabled), and the ICH9 LPC, SATA and SMBus functions at
-    /// 00:1f.0/2/3 that QEMU's q35 always has.
+    /// QEMU's <c>-M q35 -nodefaults</c> with a PCI Express root port at 00:01.0, edu at 00:02.0, pci-testdev at
+    /// 00:03.0 and virtio-rng-pci (transitional, on the root bus) at 00:04.0: the MCH with PCIEXBAR (ECAM at 0xB0000000
+    /// once enabled), and the ICH9 LPC, SATA and SMBus functions at 00:1f.0/2/3 that QEMU's q35 always has.
     /// </summary>
     /// <remarks>INTx# is not wired on this board: its guests use MSI and MSI-X, which need no routing.</remarks>
     public static Board Q35 { get; } = new(
@@ -58,6 +59,9 @@ public sealed record Board(
             new("pcie-root-port", "rp1", 1, 0, _ => new PcieRootPort(chassis: 1, slot: 1), QemuProperties: "chassis=1,slot=1"),
             EduDevice(-1),
             PciTestdevDevice,
+            new("virtio-rng-pci", "virtio-rng", 4, 0, _ => VirtioPci.CreateRng(), QemuRegions:
+                ["virtio-pci", "virtio-pci-common-virtio-rng", "virtio-pci-isr-virtio-rng", "virtio-pci-device-virtio-rng",
+                 "virtio-pci-notify-virtio-rng", "msix-table", "msix-pba"]),
             new("ICH9-LPC", "ich9-lpc", 0x1F, 0, _ => new Ich9Lpc(), BuiltIn: true),
             new("ich9-ahci", "ich9-ahci", 0x1F, 2, _ => new Ich9Ahci(), BuiltIn: true),
             new("ICH9-SMB", "ich9-smbus", 0x1F, 3, _ => new Ich9Smbus(), BuiltIn: true),

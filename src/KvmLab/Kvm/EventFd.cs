@@ -51,6 +51,52 @@ public sealed unsafe class EventFd : IDisposable
         }
     }
 
+    /// <summary>Adds 1 to the counter, as KVM does for a matching guest write (wakes a poll on the eventfd).</summary>
+    public void Signal()
+    {
+        ulong one = 1;
+        bool added = false;
+        try
+        {
+            Fd.DangerousAddRef(ref added);
+            if (Libc.write(_fd.Number, &one, sizeof(ulong)) != sizeof(ulong))
+                throw KvmException.FromLastError("write eventfd");
+        }
+        finally
+        {
+            if (added)
+                _fd.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// Waits until one of <paramref name="eventFds"/> has a non-zero counter or <paramref name="timeout"/> passes
+    /// (poll(2) for POLLIN; -1 waits for ever). Returns the indexes of the readable ones, empty on timeout.
+    /// </summary>
+    public static IReadOnlyList<int> WaitAny(IReadOnlyList<EventFd> eventFds, int timeout)
+    {
+        ArgumentNullException.ThrowIfNull(eventFds);
+        var fds = new Libc.pollfd_t[eventFds.Count];
+        for (int i = 0; i < fds.Length; i++)
+            fds[i] = new Libc.pollfd_t { fd = eventFds[i].Fd.Number, events = Libc.POLLIN };
+        int n;
+        fixed (Libc.pollfd_t* p = fds)
+        {
+            do
+            {
+                n = Libc.poll(p, (nuint)fds.Length, timeout);
+            }
+            while (n < 0 && System.Runtime.InteropServices.Marshal.GetLastSystemError() == Libc.EINTR);
+        }
+        if (n < 0)
+            throw KvmException.FromLastError("poll eventfd");
+        var ready = new List<int>();
+        for (int i = 0; i < fds.Length; i++)
+            if ((fds[i].revents & Libc.POLLIN) != 0)
+                ready.Add(i);
+        return ready;
+    }
+
     /// <summary>Closes the eventfd. Unregister it first (<see cref="Vm.UnregisterIoEventFd"/>).</summary>
     public void Dispose() => _fd.Dispose();
 }

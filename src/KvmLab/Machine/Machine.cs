@@ -21,6 +21,8 @@ public sealed partial class Machine : IDisposable
 {
     private readonly List<(EventFd EventFd, IoEventFdRequest Request)> _ioEventFds = new();
     private readonly List<GuestMemory> _extraRam = new();
+    private readonly List<(EventFd EventFd, IoEventFdRequest Request, Devices.Virtio.VirtioPci Device)> _deviceEventFds = new();
+    private IoEventFdWatcher? _watcher;
     private bool _disposed;
     private KernelStats? _kernelStats;
 
@@ -59,6 +61,7 @@ public sealed partial class Machine : IDisposable
             Edu = Board.Device<Edu>();
             PciTestdev = Board.Device<PciTestdev>();
             if (PciTestdev is not null && Options.UseIoEventFd) PciTestdev.TestChanged += SyncIoEventFds;
+            foreach (var virtio in Board.Devices.Values.OfType<Devices.Virtio.VirtioPci>()) virtio.EventFdsChanged += SyncDeviceEventFds;
 
             Trace = new Trace("machine");
             if (Options.TraceCapacity > 0) Trace.Reserve(Options.TraceCapacity);
@@ -219,6 +222,8 @@ public sealed partial class Machine : IDisposable
         if (_disposed) return;
         _disposed = true;
         _kicker?.Dispose();
+        _watcher?.Dispose();
+        foreach (var (fd, _, _) in _deviceEventFds) fd.Dispose();
         _kernelStats?.Dispose();
         foreach (var (fd, _) in _ioEventFds) fd.Dispose();
         Vm?.Dispose();
@@ -240,6 +245,48 @@ public sealed partial class Machine : IDisposable
             var fd = Vm.RegisterIoEventFd(request.Address, (uint)request.Length, request.Space == "io", request.MatchData ? request.Data : null);
             _ioEventFds.Add((fd, request));
         }
+    }
+
+    /// <summary>Notifications of virtio queues that KVM completed through an ioeventfd, handed to the device.</summary>
+    public long DeviceIoEventFdSignals => _watcher?.Signals ?? 0;
+
+    /// <summary>Where ioeventfds serve devices' doorbells now (virtio's notify registers after DRIVER_OK).</summary>
+    public IReadOnlyList<IoEventFdRequest> DeviceIoEventFds => _deviceEventFds.Select(e => e.Request).ToList();
+
+    /// <summary>Why a device's ioeventfd could not be registered (the notify then exits to KvmLab), or null.</summary>
+    public string? DeviceIoEventFdProblem { get; private set; }
+
+    // QEMU: virtio_pci_ioeventfd_assign, called when the driver sets DRIVER_OK (and undone at reset).
+    private void SyncDeviceEventFds(Devices.Virtio.VirtioPci device)
+    {
+        for (var i = _deviceEventFds.Count - 1; i >= 0; i--)
+        {
+            var (fd, _, owner) = _deviceEventFds[i];
+            if (owner != device) continue;
+            Vm.UnregisterIoEventFd(fd);
+            fd.Dispose();
+            _deviceEventFds.RemoveAt(i);
+        }
+
+        foreach (var request in device.ActiveEventFds)
+        {
+            try
+            {
+                var fd = Vm.RegisterIoEventFd(request.Address, (uint)request.Length, request.Space == "io", request.MatchData ? request.Data : null);
+                _deviceEventFds.Add((fd, request, device));
+            }
+            catch (KvmException e)
+            {
+                DeviceIoEventFdProblem = $"{device.Name}: ioeventfd at {request} refused ({e.Message}); the notify write exits to KvmLab instead";
+            }
+        }
+
+        _watcher ??= new IoEventFdWatcher(Vcpu);
+        _watcher.Watch(_deviceEventFds.Select(e =>
+        {
+            var (dev, queue) = (e.Device, e.Device.QueueOf(e.Request));
+            return new IoEventFdWatcher.Watched(e.EventFd, _ => dev.HostNotifierFired(queue));
+        }).ToList());
     }
 
     private static void ValidateOptions(MachineOptions o)

@@ -135,6 +135,8 @@ public sealed partial class Machine
     /// <summary>One KVM_RUN and its dispatch; returns why the run must stop, or null to go on.</summary>
     private StopReason? RunOnce(ref RunContext ctx)
     {
+        // Doorbells KVM completed through an ioeventfd since the last exit: the devices serve them now.
+        if (_watcher is { Pending: true }) _watcher.Deliver();
         var entered = Stopwatch.GetTimestamp();
         // Like QEMU's main loop running expired timers between exits: edu's factorial and DMA complete here.
         if (entered >= _nextClockDue)

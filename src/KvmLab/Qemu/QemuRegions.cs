@@ -48,7 +48,7 @@ public static class QemuRegions
         UnassignedIo, "serial", "isa-debug-exit", "pci-conf-idx", "pci-conf-data", "pci-testdev-portio",
         "piix3-reset-control", "elcr", "pic", "kvm-pic", "pit", "kvm-pit", "rtc", "rtc-index", "port92", "ioport80",
         "pcspk", "dma-chan", "dma-cont", "dma-page", "fwcfg", "fwcfg.dma", "acpi-evt", "acpi-cnt", "acpi-tmr",
-        "apm-io", "pm-smbus", "piix-bmdma", "ide", "vmport", "i8042-data", "i8042-cmd",
+        "apm-io", "pm-smbus", "piix-bmdma", "ide", "vmport", "i8042-data", "i8042-cmd", "virtio-pci", "ahci-idp",
     };
 
     /// <summary>

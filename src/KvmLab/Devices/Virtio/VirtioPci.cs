@@ -184,6 +184,20 @@ public sealed partial class VirtioPci : PciDevice, IVirtioTransport
         }
     }
 
+    /// <summary>The queue an entry of <see cref="ActiveEventFds"/> notifies: from the doorbell's offset (modern) or the
+    /// data the legacy port write carries.</summary>
+    public int QueueOf(IoEventFdRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.MatchData)
+        {
+            return (int)request.Data;
+        }
+
+        ulong modern = Bars[ModernBar]?.MappedAddress ?? throw new ArgumentException("The modern BAR is not mapped.", nameof(request));
+        return (int)((request.Address - modern - VirtioPciRegisters.NotifyOffset) / VirtioPciRegisters.NotifyOffMultiplier);
+    }
+
     /// <summary>Raised when <see cref="ActiveEventFds"/> changed (DRIVER_OK set or cleared, reset, a BAR moved).</summary>
     public event Action<VirtioPci>? EventFdsChanged;
 

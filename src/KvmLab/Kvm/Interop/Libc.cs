@@ -70,6 +70,24 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
     public static partial nint read(int fd, void* buf, nuint count);
 
+    [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
+    public static partial nint write(int fd, void* buf, nuint count);
+
+    /// <summary>POLLIN: data to read (an eventfd's counter is non-zero).</summary>
+    public const short POLLIN = 0x1;
+
+    /// <summary><c>struct pollfd</c> (suffixed as sigaction_t is: lower-case type names are reserved).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct pollfd_t
+    {
+        public int fd;
+        public short events;
+        public short revents;
+    }
+
+    [LibraryImport(Lib, EntryPoint = "poll", SetLastError = true)]
+    public static partial int poll(pollfd_t* fds, nuint nfds, int timeout);
+
     [LibraryImport(Lib, EntryPoint = "pread64", SetLastError = true)]
     public static partial nint pread(int fd, void* buf, nuint count, long offset);
 

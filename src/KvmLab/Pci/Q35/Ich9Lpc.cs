@@ -40,6 +40,10 @@ public sealed class Ich9Lpc : PciDevice
     /// <summary>A PIRQ routing byte's reset value: bit 7, interrupt routing disabled.</summary>
     public const byte PirqRouteDisabled = 0x80;
 
+    /// <summary>0x82: LPC_EN, the decode enables of the LPC I/O ranges; bit 0 (COMA) is set when a serial port sits
+    /// at 0x3F8.</summary>
+    public const int LpcEnable = 0x82;
+
     /// <summary>0xA0: GEN_PMCON_1.</summary>
     public const int GenPmCon1 = 0xA0;
 
@@ -57,6 +61,10 @@ public sealed class Ich9Lpc : PciDevice
         SetConfig32(PmBase, PmBaseIo);
         SetConfig32(PirqRouteAtoD, 0x8080_8080);
         SetConfig32(PirqRouteEtoH, 0x8080_8080);
+
+        // Every KvmLab board has COM1; QEMU -M q35 with a serial port at 0x3F8 reads LPC_EN = 0x0001 (measured, with
+        // "-serial null": without a serial port it reads 0). The Reference dumps are taken with a serial port.
+        SetConfig8(LpcEnable, 0x01);
 
         // ich9_lpc_realize sets PMBASE's mask to bits 15:7, then writes ACPI_CNTL's mask (enable 7, SCI IRQ 2:0) to
         // PMBASE's first byte instead of ACPI_CNTL's, so PMBASE bits 0..2 are writable and ACPI_CNTL keeps the
