@@ -39,10 +39,20 @@ public class GuestsCommandTests
         var r = Kvmlab.RunIn(dir.Path, "guests", "export", "pci-scan", "scan.rom", "--qemu-bios");
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Equal(0x10000, new FileInfo(dir.File("scan.rom")).Length);
-        Assert.Contains("qemu-system-x86_64 -accel kvm -M pc -nodefaults", r.Stdout);
+        Assert.Contains("qemu-system-x86_64 -accel kvm -nodefaults", r.Stdout);
         Assert.Contains("-device isa-debug-exit,iobase=0x501,iosize=2", r.Stdout);
-        Assert.Contains("-device edu,addr=02.0", r.Stdout);
+        Assert.Contains("-M pc -device edu,id=edu,addr=02.0", r.Stdout);
         Assert.EndsWith("-bios scan.rom", r.Stdout.Trim());
+    }
+
+    [Fact]
+    public void Export_of_a_q35_guest_gives_qemu_the_q35_board()
+    {
+        using var dir = new TempDir();
+        var r = Kvmlab.RunIn(dir.Path, "guests", "export", "pcie-scan", "scan.rom", "--qemu-bios");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("-M q35 -device pcie-root-port,id=rp1,addr=01.0,chassis=1,slot=1", r.Stdout);
+        Assert.DoesNotContain("ICH9", r.Stdout);
     }
 
     [Fact]

@@ -51,7 +51,8 @@ public class NotebookTests
              "holds: the emulator still decoded every MMIO write with the zone"],
             ["port I/O (io_exits)", ">replayed_from_ring</th>"], 1 },
         { "05-pci-configuration-space.ipynb",
-            ["holds: both scans print the same devices (", "holds: conf1 needs two port exits per config access (220), ECAM one MMIO exit (110)",
+            ["holds: both scans print the same devices (", "holds: the ECAM scan ran on q35 and first enabled the window through PCIEXBAR",
+             "holds: conf1 needs two port exits per config access (",
              "holds: the mask 0xfff00000 reads back: a 1 MiB memory BAR", "holds: the bus reported the mapping change (pci_update_mappings)"],
             ["0xb0010010"], 1 },
         { "06-the-edu-device.ipynb",
@@ -75,6 +76,16 @@ public class NotebookTests
              "aligned edu accesses agree", "holds: pci-scan agrees under both", "holds: every line KvmLab printed, QEMU printed too, in the same order",
              "holds: the only extra lines are the 00:01.x ones", "holds: edu (1234:11e8) is at 00:02.0 under both", "00:01.0 8086:7000 class 060100 header 80"],
             ["Match", "Explained", "00:01.3 8086:7113", "<th style=\"text-align:right\">qemu</th>"], 0 },
+        { "10-pci-express.ipynb",
+            ["holds: QEMU gets -M q35 and one -device per device except the three ICH9 functions",
+             "holds: before the guest runs, the q35 machine has no ECAM region",
+             "holds: one conf1 write of 0xB0000001 to PCIEXBAR mapped the 256 MiB window at 0xB0000000",
+             "holds: the extended capabilities (AER at 0x100, ACS at 0x148) of the root port 00:01.0 were read through ECAM",
+             "holds: at \"0x100\" conf1 reads the root port's vendor/device dword (0x000c1b36)",
+             "holds: bus 1 read all-ones (0xffffffff) until the port had bus numbers, then edu answered (0x11e81234)",
+             "holds: edu's BAR behind the port answered (0x010000ed) only while the port's memory window covered it",
+             "holds: the window is an alias (pci_bridge_mem) of the secondary bus's space"],
+            ["pcie-mmcfg-mmio", "pci_bridge_pci"], 1 },
     };
 
     private static bool BreakpointsFire => KvmBehaviour.Current.SoftwareBreakpoints || KvmBehaviour.Current.HardwareBreakpoints;
