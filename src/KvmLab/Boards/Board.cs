@@ -49,7 +49,8 @@ public sealed record Board(
 
     /// <summary>
     /// QEMU's <c>-M q35 -nodefaults</c> with a PCI Express root port at 00:01.0, edu at 00:02.0, pci-testdev at
-    /// 00:03.0 and virtio-rng-pci (transitional, on the root bus) at 00:04.0: the MCH with PCIEXBAR (ECAM at 0xB0000000
+    /// 00:03.0, virtio-rng-pci (transitional, on the root bus) at 00:04.0 and a second virtio-rng-pci behind the root
+    /// port (modern-only, a PCI Express endpoint, as QEMU makes it there): the MCH with PCIEXBAR (ECAM at 0xB0000000
     /// once enabled), and the ICH9 LPC, SATA and SMBus functions at 00:1f.0/2/3 that QEMU's q35 always has.
     /// </summary>
     /// <remarks>INTx# is not wired on this board: its guests use MSI and MSI-X, which need no routing.</remarks>
@@ -60,6 +61,9 @@ public sealed record Board(
             EduDevice(-1),
             PciTestdevDevice,
             new("virtio-rng-pci", "virtio-rng", 4, 0, _ => VirtioPci.CreateRng(), QemuRegions:
+                ["virtio-pci", "virtio-pci-common-virtio-rng", "virtio-pci-isr-virtio-rng", "virtio-pci-device-virtio-rng",
+                 "virtio-pci-notify-virtio-rng", "msix-table", "msix-pba"]),
+            new("virtio-rng-pci", "virtio-rng-rp1", 0, 0, _ => VirtioPci.CreateRngBehindRootPort(), Bus: "rp1", QemuRegions:
                 ["virtio-pci", "virtio-pci-common-virtio-rng", "virtio-pci-isr-virtio-rng", "virtio-pci-device-virtio-rng",
                  "virtio-pci-notify-virtio-rng", "msix-table", "msix-pba"]),
             new("ICH9-LPC", "ich9-lpc", 0x1F, 0, _ => new Ich9Lpc(), BuiltIn: true),

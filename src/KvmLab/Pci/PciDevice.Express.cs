@@ -81,6 +81,10 @@ public abstract partial class PciDevice
         }
 
         SetConfig32(at + PcieCapability.LinkCapabilities, linkCapabilities);
+
+        // pcie_cap_init with x-pcie-extcap-init (on by default): the dword at 0x100 reads as an empty extended
+        // capability header and stays so, whether or not an extended capability is added there later.
+        SetWriteMask(PciConfig.ExtendedCapabilities, 4, 0);
         return at;
     }
 
@@ -109,6 +113,66 @@ public abstract partial class PciDevice
         SetConfig32(at + PcieCapability.DeviceCapabilities, GetConfig32(at + PcieCapability.DeviceCapabilities) | PcieCapability.DeviceCapabilitiesRoleBasedErrors);
         OrMask16(_writeMask, at + PcieCapability.DeviceControl, PcieCapability.DeviceControlErrorReporting);
         OrMask16(_w1cMask, at + PcieCapability.DeviceStatus, PcieCapability.DeviceStatusErrors);
+    }
+
+    /// <summary>Clears the four error reporting enables (QEMU: <c>pcie_cap_deverr_reset</c>, part of a device's reset).</summary>
+    protected void ResetExpressDeviceErrors()
+    {
+        int at = RequireExpressCapability();
+        SetConfig16(at + PcieCapability.DeviceControl,
+            (ushort)(GetConfig16(at + PcieCapability.DeviceControl) & ~PcieCapability.DeviceControlErrorReporting));
+    }
+
+    /// <summary>Makes link control's common clock configuration and extended synch writable (QEMU:
+    /// <c>pcie_cap_lnkctl_init</c>; QEMU leaves the ASPM control read-only).</summary>
+    protected void InitExpressLinkControl()
+    {
+        int at = RequireExpressCapability();
+        OrMask16(_writeMask, at + PcieCapability.LinkControl, PcieCapability.LinkControlCommonClock | PcieCapability.LinkControlExtendedSynch);
+    }
+
+    /// <summary>Clears common clock configuration and extended synch (QEMU: <c>pcie_cap_lnkctl_reset</c>).</summary>
+    protected void ResetExpressLinkControl()
+    {
+        int at = RequireExpressCapability();
+        SetConfig16(at + PcieCapability.LinkControl, (ushort)(GetConfig16(at + PcieCapability.LinkControl) &
+            ~(PcieCapability.LinkControlCommonClock | PcieCapability.LinkControlExtendedSynch)));
+    }
+
+    /// <summary>
+    /// Offers function-level reset (QEMU: <c>pcie_cap_flr_init</c>): the capability bit in device capabilities, and
+    /// initiate-FLR writable in device control. What the write does is
+    /// <see cref="TakeExpressFunctionLevelReset"/>'s.
+    /// </summary>
+    protected void InitExpressFunctionLevelReset()
+    {
+        int at = RequireExpressCapability();
+        SetConfig32(at + PcieCapability.DeviceCapabilities,
+            GetConfig32(at + PcieCapability.DeviceCapabilities) | PcieCapability.DeviceCapabilitiesFunctionLevelReset);
+        OrMask16(_writeMask, at + PcieCapability.DeviceControl, PcieCapability.DeviceControlInitiateFunctionLevelReset);
+    }
+
+    /// <summary>
+    /// Call after every configuration write of a function with <see cref="InitExpressFunctionLevelReset"/> (QEMU:
+    /// <c>pcie_cap_flr_write_config</c>): when the write set initiate-FLR, <paramref name="reset"/> resets the
+    /// function and the bit is cleared again, so it always reads 0.
+    /// </summary>
+    /// <returns>Whether the function was reset.</returns>
+    protected bool TakeExpressFunctionLevelReset(Action reset)
+    {
+        ArgumentNullException.ThrowIfNull(reset);
+        int at = RequireExpressCapability();
+        ushort control = GetConfig16(at + PcieCapability.DeviceControl);
+        if ((control & PcieCapability.DeviceControlInitiateFunctionLevelReset) == 0)
+        {
+            return false;
+        }
+
+        // QEMU resets first and clears the bit after, so the reset handler could tell an FLR from other resets.
+        reset();
+        SetConfig16(at + PcieCapability.DeviceControl,
+            (ushort)(GetConfig16(at + PcieCapability.DeviceControl) & ~PcieCapability.DeviceControlInitiateFunctionLevelReset));
+        return true;
     }
 
     /// <summary>Reports ARI forwarding and makes its enable writable (QEMU: <c>pcie_cap_arifwd_init</c>; ports only).</summary>

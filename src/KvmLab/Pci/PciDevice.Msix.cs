@@ -195,6 +195,7 @@ public abstract partial class PciDevice
 
         Array.Clear(_msixPba);
         _config[MsixCapabilityOffset + MsixControl + 1] &= (byte)~_writeMask[MsixCapabilityOffset + MsixControl + 1];
+        _msixFunctionMasked = true; // what MsixConfigWritten derives for a disabled MSI-X
         Array.Clear(_msixTable);
         MsixMaskAll();
     }

@@ -409,6 +409,43 @@ public abstract partial class PciDevice
     }
 
     /// <summary>
+    /// The PCI half of a function's reset (QEMU: <c>pci_do_device_reset</c>, after the device's own reset): INTx#
+    /// deasserted; the guest-writable and write-1-to-clear bits of command and status cleared; cache line size and
+    /// interrupt line 0; every BAR back to its type bits, so nothing decodes until software programs it again; MSI-X
+    /// reset (<see cref="ResetMsix"/>). Other capability registers are the device's to reset.
+    /// </summary>
+    protected void ResetStandardRegisters()
+    {
+        SetIrq(false);
+        foreach (int register in (int[])[PciConfig.Command, PciConfig.Status])
+        {
+            ushort cleared = (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(_writeMask.AsSpan(register)) |
+                BinaryPrimitives.ReadUInt16LittleEndian(_w1cMask.AsSpan(register)));
+            ushort value = BinaryPrimitives.ReadUInt16LittleEndian(_config.AsSpan(register));
+            BinaryPrimitives.WriteUInt16LittleEndian(_config.AsSpan(register), (ushort)(value & ~cleared));
+        }
+
+        _config[PciConfig.CacheLineSize] = 0;
+        _config[PciConfig.InterruptLine] = 0;
+        foreach (PciBar? bar in _bars)
+        {
+            if (bar is null)
+            {
+                continue;
+            }
+
+            BinaryPrimitives.WriteUInt32LittleEndian(_config.AsSpan(bar.ConfigOffset), bar.TypeBits);
+            if (bar.Kind == PciBarKind.Memory64)
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(_config.AsSpan(bar.ConfigOffset + 4), 0);
+            }
+        }
+
+        Bus?.UpdateMappings(this);
+        ResetMsix();
+    }
+
+    /// <summary>
     /// Reads guest RAM for DMA. Without bus mastering the read sees nothing (QEMU: the bus-master address space is
     /// disabled, so the device reads zeros) and false is returned; a range that is not all RAM also returns false.
     /// </summary>

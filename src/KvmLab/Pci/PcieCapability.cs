@@ -49,12 +49,18 @@ public static class PcieCapability
     public const ushort FlagsSlot = 0x0100;
     /// <summary>Device capabilities bit 15: role-based error reporting.</summary>
     public const uint DeviceCapabilitiesRoleBasedErrors = 0x0000_8000;
+    /// <summary>Device capabilities bit 28: function-level reset capability.</summary>
+    public const uint DeviceCapabilitiesFunctionLevelReset = 0x1000_0000;
     /// <summary>Device control bits 3:0: correctable, non-fatal, fatal, unsupported-request reporting enables.</summary>
     public const ushort DeviceControlErrorReporting = 0x000F;
+    /// <summary>Device control bit 15: initiate function-level reset (reads back 0).</summary>
+    public const ushort DeviceControlInitiateFunctionLevelReset = 0x8000;
     /// <summary>Device status bits 3:0: correctable, non-fatal, fatal, unsupported request detected.</summary>
     public const ushort DeviceStatusErrors = 0x000F;
     /// <summary>Link capabilities bit 10: ASPM L0s supported.</summary>
     public const uint LinkCapabilitiesAspmL0s = 0x0000_0400;
+    /// <summary>Link control bits 6, 7: common clock configuration, extended synch.</summary>
+    public const ushort LinkControlCommonClock = 0x0040, LinkControlExtendedSynch = 0x0080;
     /// <summary>Link capabilities bit 20: data link layer link active reporting.</summary>
     public const uint LinkCapabilitiesDllActiveReporting = 0x0010_0000;
     /// <summary>Link capabilities bit 21: link bandwidth notification.</summary>

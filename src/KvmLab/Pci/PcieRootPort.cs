@@ -15,7 +15,8 @@ namespace KvmLab.Pci;
 /// <item><term>0x100</term><description>AER v2 with the root port registers (pcie_aer_init, pcie_aer_root_init)</description></item>
 /// <item><term>0x148</term><description>ACS (pcie_acs_init)</description></item>
 /// </list>
-/// Behaviour: the bridge's (bus numbers, windows, <see cref="PciBridge"/>); slot control writes complete at once
+/// Behaviour: the bridge's (bus numbers, windows, <see cref="PciBridge"/>); link status reports the PCI Express
+/// device behind's speed and width when it has one (a virtio function behind reads 2.5 GT/s x1); slot control writes complete at once
 /// (command completed), writing the interlock control toggles the interlock status, and the power controller takes
 /// power from the device behind (it then reads all-ones and its BARs decode nothing) and gives it back
 /// (pcie_cap_slot_write_config, pcie_cap_update_power). Hot-plug events go out as MSI-X vector 0 when the guest
@@ -97,6 +98,18 @@ public sealed class PcieRootPort : PciBridge
     private bool _hotPlugNotified;
 
     /// <inheritdoc />
+    public override uint ReadConfig(int offset, int size)
+    {
+        int at = ExpressOffset + PcieCapability.LinkStatus;
+        if (offset < at + 2 && at < offset + size)
+        {
+            SyncLinkStatus();
+        }
+
+        return base.ReadConfig(offset, size);
+    }
+
+    /// <inheritdoc />
     public override void WriteConfig(int offset, int size, uint value)
     {
         // rp_write_config: the slot's registers before the write, then the bridge's write, then the slot's reaction.
@@ -112,6 +125,32 @@ public sealed class PcieRootPort : PciBridge
         SetConfig16(at, (ushort)((SlotControl & ~(PcieCapability.SlotControlPowerOff | PcieCapability.SlotControlPowerIndicator)) |
             PcieCapability.SlotControlPowerIndicatorOn));
         UpdateSlotPower();
+    }
+
+    // pcie_sync_bridge_lnk, run by pci_default_read_config whenever a downstream port's link status is read: the
+    // current speed and negotiated width are those of the PCI Express function 0 behind, clamped to the port's maximum;
+    // with nothing there, or a conventional function, the port's maximum.
+    private void SyncLinkStatus()
+    {
+        const ushort speed = 0x000F, width = 0x03F0;
+        ushort capabilities = GetConfig16(ExpressOffset + PcieCapability.LinkCapabilities);
+        ushort link = capabilities;
+        if (Secondary.Find(0) is { ExpressCapabilityOffset: not 0 } target)
+        {
+            link = (ushort)target.ReadConfig(target.ExpressCapabilityOffset + PcieCapability.LinkStatus, 2);
+            if ((link & width) > (capabilities & width))
+            {
+                link = (ushort)((link & ~width) | (capabilities & width));
+            }
+
+            if ((link & speed) > (capabilities & speed))
+            {
+                link = (ushort)((link & ~speed) | (capabilities & speed));
+            }
+        }
+
+        int at = ExpressOffset + PcieCapability.LinkStatus;
+        SetConfig16(at, (ushort)((GetConfig16(at) & ~(speed | width)) | (link & (speed | width))));
     }
 
     // pcie_cap_slot_write_config (its unplug on power-off needs presence detect, which QEMU 7.2 never sets for a device

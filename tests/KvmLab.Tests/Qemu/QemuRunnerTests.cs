@@ -16,6 +16,8 @@ public class QemuRunnerTests
         var line = string.Join(' ', args);
 
         Assert.Contains("-M q35 -device pcie-root-port,id=rp1,addr=01.0,chassis=1,slot=1 -device edu,id=edu,addr=02.0", line);
+        // Behind the root port QEMU makes virtio-rng-pci modern-only by itself (disable-legacy=auto), as KvmLab's line does.
+        Assert.Contains("-device virtio-rng-pci,id=virtio-rng,addr=04.0 -device virtio-rng-pci,id=virtio-rng-rp1,bus=rp1,addr=00.0 -bios", line);
         Assert.DoesNotContain("ICH9", line, StringComparison.OrdinalIgnoreCase);
     }
 

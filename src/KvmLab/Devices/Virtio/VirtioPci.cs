@@ -10,6 +10,10 @@ namespace KvmLab.Devices.Virtio;
 /// "virtio-pci"; BAR1 "NAME-msix" with the MSI-X table and PBA; BAR4 a 64-bit prefetchable "virtio-pci" container with
 /// the common, ISR, device and notify regions at 0x0000/0x1000/0x2000/0x3000; and vendor capabilities describing them
 /// plus the PCI-configuration access window, then MSI-X, in QEMU's order (virtio_pci_device_plugged).
+/// The modern-only variant behind a PCI Express root port (<see cref="VirtioPciMode.ModernOnlyBehindRootPort"/>) has
+/// no BAR0; before the virtio capabilities it has the PCI Express endpoint capability at 0x40 and power management at
+/// 0x7c, with QEMU's default flags: device error reporting, link control, the PM state and function-level reset
+/// writable (virtio_pci_realize). AER and ATS are off by default, so its extended space is empty.
 /// </summary>
 /// <remarks>
 /// Queue notifications: QEMU serves the notify addresses with ioeventfds once the driver sets DRIVER_OK
@@ -34,6 +38,17 @@ public sealed partial class VirtioPci : PciDevice, IVirtioTransport
     /// <summary>BAR of the modern memory region (64-bit, occupies BAR4 and BAR5).</summary>
     public const int ModernBar = 4;
 
+    /// <summary>Offset of the PCI Express capability of the modern-only variant (the first free offset).</summary>
+    public const int ExpressOffset = 0x40;
+
+    /// <summary>Offset of the power management capability of the modern-only variant, right after PCI Express.</summary>
+    public const int PowerManagementOffset = ExpressOffset + PcieCapability.Size;
+
+    // PCI_PM_SIZEOF; the capabilities register's version field (PM spec 1.2); the power state field of PMCSR.
+    private const int PowerManagementSize = 8;
+    private const int PowerManagementCapabilities = 2, PowerManagementControl = 4;
+    private const ushort PowerManagementVersion12 = 0x0003, PowerManagementStateMask = 0x0003;
+
     private readonly ProxyQueue[] _proxyQueues = new ProxyQueue[VirtioSpec.QueueMax];
     private readonly uint[] _guestFeatures = new uint[2];
     private readonly bool _useIoEventFd;
@@ -49,8 +64,6 @@ public sealed partial class VirtioPci : PciDevice, IVirtioTransport
     /// <param name="vectors">MSI-X vectors (QEMU's "vectors" property; virtio-rng-pci defaults to 2); 0 for none.</param>
     /// <param name="mode">Transitional on a root bus, or modern-only behind a PCIe root port.</param>
     /// <param name="ioEventFd">QEMU's "ioeventfd" property: whether notify addresses are offered as ioeventfds.</param>
-    /// <exception cref="NotSupportedException"><see cref="VirtioPciMode.ModernOnlyBehindRootPort"/>: it needs the PCI
-    /// Express capability helper (pcie_endpoint_cap_init), which KvmLab does not have yet.</exception>
     public VirtioPci(VirtioDevice device, string typeName, int vectors = 2, VirtioPciMode mode = VirtioPciMode.Transitional, bool ioEventFd = true)
         : base(typeName, VendorId,
             mode == VirtioPciMode.Transitional ? device.TransitionalPciDeviceId : (ushort)(ModernDeviceIdBase + device.DeviceId),
@@ -70,12 +83,15 @@ public sealed partial class VirtioPci : PciDevice, IVirtioTransport
 
         if (mode == VirtioPciMode.ModernOnlyBehindRootPort)
         {
-            // virtio_pci_realize on a PCIe port: pcie_endpoint_cap_init(0) at 0x40, then the power management
-            // capability (PMC 0x0003) at 0x7c, before any virtio capability. Without them every later capability
-            // would sit at the wrong offset, so refuse rather than build a function QEMU never shows.
-            throw new NotSupportedException(
-                "virtio-pci modern-only (disable-legacy=on behind a root port) needs the PCI Express capability " +
-                "(pcie_endpoint_cap_init) and then the PM capability before the virtio capabilities; see VirtioPciMode.");
+            // virtio_pci_realize on a PCI Express port, before the virtio device plugs in: these come first, so every
+            // virtio capability sits after them (and the list, newest first, ends with PM -> PCI Express).
+            AddExpressEndpointCapability(ExpressOffset);
+            AddCapability(PciConfig.CapabilityIdPowerManagement, PowerManagementSize, PowerManagementOffset);
+            SetConfig16(PowerManagementOffset + PowerManagementCapabilities, PowerManagementVersion12);
+            InitExpressDeviceErrors(); // x-pcie-deverr-init
+            InitExpressLinkControl(); // x-pcie-lnkctl-init
+            SetWriteMask(PowerManagementOffset + PowerManagementControl, 2, PowerManagementStateMask); // x-pcie-pm-init
+            InitExpressFunctionLevelReset(); // x-pcie-flr-init
         }
 
         // virtio_pci_pre_plugged.
@@ -109,10 +125,13 @@ public sealed partial class VirtioPci : PciDevice, IVirtioTransport
         }
 
         Vectors = vectors;
-        int legacySize = VirtioPciRegisters.LegacyConfigOffset(vectors > 0) + device.ConfigLength;
-        Legacy = MemoryRegion.CreateIo("virtio-pci", (ulong)Math.Max(4, 1 << (32 - int.LeadingZeroCount(legacySize - 1))),
-            new LegacyOps(this), typeName, VirtioPciRegisters.Legacy);
-        RegisterBar(LegacyBar, PciBarKind.Io, Legacy);
+        if (mode == VirtioPciMode.Transitional)
+        {
+            int legacySize = VirtioPciRegisters.LegacyConfigOffset(vectors > 0) + device.ConfigLength;
+            Legacy = MemoryRegion.CreateIo("virtio-pci", (ulong)Math.Max(4, 1 << (32 - int.LeadingZeroCount(legacySize - 1))),
+                new LegacyOps(this), typeName, VirtioPciRegisters.Legacy);
+            RegisterBar(LegacyBar, PciBarKind.Io, Legacy);
+        }
     }
 
     /// <summary>The virtio device behind the transport.</summary>
@@ -124,8 +143,8 @@ public sealed partial class VirtioPci : PciDevice, IVirtioTransport
     /// <summary>MSI-X vectors (0: none).</summary>
     public int Vectors { get; }
 
-    /// <summary>BAR0 "virtio-pci": the legacy register block.</summary>
-    public MemoryRegion Legacy { get; }
+    /// <summary>BAR0 "virtio-pci": the legacy register block; null for the modern-only variant, which has no BAR0.</summary>
+    public MemoryRegion? Legacy { get; }
 
     /// <summary>BAR4 "virtio-pci": the container of the modern regions.</summary>
     public MemoryRegion ModernRegion { get; }
@@ -144,6 +163,11 @@ public sealed partial class VirtioPci : PciDevice, IVirtioTransport
 
     /// <summary>Creates QEMU's <c>-device virtio-rng-pci</c>: transitional 1af4:1005, two MSI-X vectors.</summary>
     public static VirtioPci CreateRng(EntropySource? source = null) => new(new VirtioRng(source), "virtio-rng-pci");
+
+    /// <summary>Creates what QEMU's <c>-device virtio-rng-pci,bus=ROOT-PORT</c> gives: modern-only 1af4:1044 revision
+    /// 1, a PCI Express endpoint, two MSI-X vectors.</summary>
+    public static VirtioPci CreateRngBehindRootPort(EntropySource? source = null) =>
+        new(new VirtioRng(source), "virtio-rng-pci", mode: VirtioPciMode.ModernOnlyBehindRootPort);
 
     /// <summary>
     /// Where QEMU would now have an ioeventfd (virtio_pci_ioeventfd_assign), as absolute addresses: for every existing
@@ -238,6 +262,11 @@ public sealed partial class VirtioPci : PciDevice, IVirtioTransport
     {
         // QEMU: virtio_write_config.
         base.WriteConfig(offset, size, value);
+        if (Mode == VirtioPciMode.ModernOnlyBehindRootPort)
+        {
+            TakeExpressFunctionLevelReset(FunctionLevelReset);
+        }
+
         if (offset <= PciConfig.Command && offset + size > PciConfig.Command)
         {
             if (!BusMaster)
@@ -343,6 +372,18 @@ public sealed partial class VirtioPci : PciDevice, IVirtioTransport
         {
             q.Clear();
         }
+    }
+
+    // QEMU: pci_device_reset as an FLR runs it: the device's reset (virtio_pci_bus_reset_hold: the transport, then the
+    // PCI Express fields it opened) and then pci_do_device_reset. A driver's status-0 reset goes through
+    // ResetTransport alone and leaves these registers as they are (measured on QEMU 7.2: PMCSR keeps its state).
+    private void FunctionLevelReset()
+    {
+        ResetTransport();
+        ResetExpressDeviceErrors();
+        ResetExpressLinkControl();
+        SetConfig16(PowerManagementOffset + PowerManagementControl, 0);
+        ResetStandardRegisters();
     }
 
     // QEMU: virtio_bus_start_ioeventfd / virtio_bus_stop_ioeventfd.

@@ -10,9 +10,9 @@ public enum VirtioPciMode
     Transitional,
 
     /// <summary>
-    /// disable-legacy=on behind a PCIe root port: a PCI Express function 1af4:1040+ID, revision 1, default subsystem,
-    /// no legacy BAR; the PCIe capability at 0x40 and PM at 0x7c come before the virtio capabilities. Not built yet:
-    /// it waits for the PCIe capability helper (pcie_endpoint_cap_init).
+    /// disable-legacy=on, as QEMU chooses it for a function behind a PCI Express root port: a PCI Express endpoint
+    /// 1af4:1040+ID, revision 1, default subsystem 1af4:1100, no legacy BAR; the PCI Express capability at 0x40 and
+    /// power management at 0x7c come before the virtio capabilities, and initiate-FLR resets the function.
     /// </summary>
     ModernOnlyBehindRootPort,
 }

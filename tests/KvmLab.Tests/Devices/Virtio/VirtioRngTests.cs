@@ -1,6 +1,7 @@
 using KvmLab.Devices;
 using KvmLab.Devices.Virtio;
 using KvmLab.Pci;
+using KvmLab.Tests.Pci;
 
 namespace KvmLab.Tests.Devices.Virtio;
 
@@ -230,15 +231,70 @@ public sealed class VirtioRngTests
     }
 
     [Fact]
-    public void Modern_only_variant_is_refused_until_the_PCIe_capability_exists()
-    {
-        Assert.Throws<NotSupportedException>(() => new VirtioPci(new VirtioRng(), "virtio-rng-pci", mode: VirtioPciMode.ModernOnlyBehindRootPort));
-    }
-
-    [Fact(Skip = "TO FINISH when main has the PCIe capability helper (pcie_endpoint_cap_init): measure all 4 KiB with main's tools/qemu-config-dump --machine q35 --ecam 01:00.0 -- -device pcie-root-port,id=rp,bus=pcie.0,addr=04.0 -device virtio-rng-pci,bus=rp and compare like Configuration_space_at_reset_equals_QEMU_byte_for_byte")]
     public void Modern_only_behind_a_root_port_equals_QEMU_byte_for_byte()
     {
-        var pci = new VirtioPci(new VirtioRng(), "virtio-rng-pci", mode: VirtioPciMode.ModernOnlyBehindRootPort);
-        Assert.Equal(0x1044u, pci.ReadConfig(PciConfig.DeviceId, 2));
+        var pci = VirtioPci.CreateRngBehindRootPort();
+        var (function, qemu) = Assert.Single(QemuReference.Dump("q35-rp1-virtio-ecam.txt"));
+        Assert.Equal("01:00.0", function.Name);
+        byte[] ours = Enumerable.Range(0, PciConfig.ExpressSize / 4).SelectMany(d => BitConverter.GetBytes(pci.ReadConfig(d * 4, 4))).ToArray();
+
+        // No expected differences in all 4 KiB: 1af4:1044 revision 1, subsystem 1af4:1100, no BAR0, the list
+        // 0xdc (MSI-X) -> 0xc8 -> 0xb4 -> 0xa4 -> 0x94 -> 0x84 (virtio) -> 0x7c (PM) -> 0x40 (PCI Express), empty 0x100.
+        Assert.Equal(Convert.ToHexString(qemu), Convert.ToHexString(ours));
+        Assert.Null(pci.Bars[VirtioPci.LegacyBar]);
+        Assert.Null(pci.Legacy);
+    }
+
+    [Fact]
+    public void Modern_only_writable_bits_and_side_effects_replay_QEMUs_probe()
+    {
+        var pci = VirtioPci.CreateRngBehindRootPort();
+        var differences = new List<string>();
+        foreach (var line in QemuReference.Probe("q35-rp1-virtio-probe-ecam.txt"))
+        {
+            uint reset = pci.ReadConfig(line.Offset, 4);
+            pci.WriteConfig(line.Offset, 4, uint.MaxValue);
+            uint ones = pci.ReadConfig(line.Offset, 4);
+            pci.WriteConfig(line.Offset, 4, 0);
+            uint zeros = pci.ReadConfig(line.Offset, 4);
+            pci.WriteConfig(line.Offset, 4, reset);
+            uint restored = pci.ReadConfig(line.Offset, 4);
+            if ((reset, ones, zeros, restored) != (line.Reset, line.AfterOnes, line.AfterZeros, line.Restored))
+            {
+                differences.Add($"0x{line.Offset:x3}: kvmlab {reset:x8} {ones:x8} {zeros:x8} {restored:x8}, " +
+                    $"qemu {line.Reset:x8} {line.AfterOnes:x8} {line.AfterZeros:x8} {line.Restored:x8}");
+            }
+        }
+
+        Assert.True(differences.Count == 0, string.Join("\n", differences));
+    }
+
+    [Fact]
+    public void Function_level_reset_clears_what_a_driver_reset_keeps_as_QEMU_does()
+    {
+        // Measured on QEMU 7.2 through HMP (qemu-virtio-rng-pci-modern.flr.txt): PMCSR D3, correctable error reporting
+        // and extended synch set, interrupt line 0x0b, the access window pointed at device_status. A driver's status-0
+        // write through the window keeps all of them; initiate-FLR clears them but the window.
+        var pci = VirtioPci.CreateRngBehindRootPort();
+        int pmcsr = VirtioPci.PowerManagementOffset + 4, control = VirtioPci.ExpressOffset + PcieCapability.DeviceControl;
+        int link = VirtioPci.ExpressOffset + PcieCapability.LinkControl, window = 0xC8;
+        pci.WriteConfig(pmcsr, 4, 3);
+        pci.WriteConfig(control, 4, 1);
+        pci.WriteConfig(link, 4, 0x80);
+        pci.WriteConfig(PciConfig.InterruptLine, 4, 0x10B);
+        pci.WriteConfig(window + 4, 4, VirtioPci.ModernBar);
+        pci.WriteConfig(window + 8, 4, VirtioPciRegisters.CommonDeviceStatus);
+        pci.WriteConfig(window + 12, 4, 1);
+        pci.WriteConfig(window + 16, 4, 1);
+        Assert.Equal(1u, pci.ReadConfig(window + 16, 4));
+        pci.WriteConfig(window + 16, 4, 0);
+        Assert.Equal(0u, pci.ReadConfig(window + 16, 4));
+        Assert.Equal((3u, 1u, 0x0011_0080u), (pci.ReadConfig(pmcsr, 4), pci.ReadConfig(control, 4), pci.ReadConfig(link, 4)));
+
+        pci.WriteConfig(control, 4, PcieCapability.DeviceControlInitiateFunctionLevelReset);
+
+        Assert.Equal((0u, 0u, 0x0011_0000u), (pci.ReadConfig(pmcsr, 4), pci.ReadConfig(control, 4), pci.ReadConfig(link, 4)));
+        Assert.Equal(0x100u, pci.ReadConfig(PciConfig.InterruptLine, 4));
+        Assert.Equal((uint)VirtioPciRegisters.CommonDeviceStatus, pci.ReadConfig(window + 8, 4));
     }
 }
