@@ -80,7 +80,7 @@ public class NotebookTests
             ["holds: QEMU gets -M q35 and one -device per device except the three ICH9 functions",
              "holds: before the guest runs, the q35 machine has no ECAM region",
              "holds: one conf1 write of 0xB0000001 to PCIEXBAR mapped the 256 MiB window at 0xB0000000",
-             "holds: the extended capabilities (AER at 0x100, ACS at 0x148) of the root port 00:01.0 were read through ECAM",
+             "holds: only the two PCI Express functions, the root port 00:01.0 (AER at 0x100, ACS at 0x148) and virtio-rng 01:00.0",
              "holds: at \"0x100\" conf1 reads the root port's vendor/device dword (0x000c1b36)",
              "holds: bus 1 read all-ones (0xffffffff) until the port had bus numbers, then edu answered (0x11e81234)",
              "holds: edu's BAR behind the port answered (0x010000ed) only while the port's memory window covered it",
