@@ -225,7 +225,7 @@ public static class EduIrqGuest
 
     // The frame is EIP, CS, EFLAGS (no privilege change, so no SS:ESP). Rearranged into EFLAGS, EIP it is undone by
     // POPFD; RET, which is IRETD minus the CS reload: the handler runs in the code segment it interrupted.
-    private static void ReturnWithoutIret(GuestAssembler g)
+    internal static void ReturnWithoutIret(GuestAssembler g)
     {
         var a = g.Asm;
         a.push(eax);

@@ -18,6 +18,7 @@ public static class GuestLibrary
         ModesGuest.Entry,
         BarLoopGuest.Entry,
         BarMoveGuest.Entry,
+        VirtioRngGuest.Entry,
         InKernelGuest.Entry,
     ];
 

@@ -18,4 +18,11 @@ public sealed record GuestImage(string Name, byte[] Bytes, ulong LoadAddress, ul
     /// that board.
     /// </summary>
     public string? Board { get; init; }
+
+    /// <summary>
+    /// Starts of the serial lines whose text is random by design (bytes an entropy device wrote, for instance). A
+    /// comparison with QEMU expects those lines, and the serial writes that print them, to differ, and explains them
+    /// instead of counting them as divergences; every other line must still agree.
+    /// </summary>
+    public IReadOnlyList<string> RandomLinePrefixes { get; init; } = [];
 }

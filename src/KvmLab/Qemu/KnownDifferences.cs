@@ -30,6 +30,13 @@ public static class KnownDifferences
     /// <summary>The guest's own follow-up of an extra function when the function is not known: the lines it prints about it.</summary>
     public const string PiixReport = "the guest reporting what it found at QEMU's PIIX3 functions";
 
+    /// <summary>A line the guest declared random (<see cref="Loading.GuestImage.RandomLinePrefixes"/>), and the serial
+    /// writes that print it.</summary>
+    public const string RandomData =
+        "a line the guest declares random (GuestImage.RandomLinePrefixes): it prints bytes an entropy source produced " +
+        "(virtio-rng's backend on each side), which differ between any two runs, KvmLab's or QEMU's; only this line's text " +
+        "and the transmit writes that print it may differ, and the line must start with the same prefix on both sides";
+
     /// <summary>Who assigns BARs when a flat image is the firmware.</summary>
     public const string BarAssignment =
         "with a flat image as the BIOS no firmware assigns BARs on either side: they read 0 until the guest writes one, " +

@@ -22,7 +22,7 @@ public sealed class QemuComparison
         KvmLabTrace = kvmLabTrace;
         Qemu = qemu;
         Alignment = alignment;
-        SerialLines = SerialComparison.Compare(kvmLabSerial, qemu.SerialText, alignment);
+        SerialLines = SerialComparison.Compare(kvmLabSerial, qemu.SerialText, alignment, image.RandomLinePrefixes);
     }
 
     /// <summary>The guest that ran.</summary>
@@ -99,7 +99,7 @@ public sealed class QemuComparison
             serial = machine.SerialOutput;
             trace = machine.Trace;
         }
-        var alignment = TraceAligner.Align(trace, qemu.Trace.Trace);
+        var alignment = TraceAligner.Align(trace, qemu.Trace.Trace, image.RandomLinePrefixes);
         return new QemuComparison(image, m.EffectiveBoard, kvmLabRun, serial, trace, qemu, alignment);
     }
 

@@ -10,7 +10,9 @@ namespace KvmLab.Qemu;
 /// when every row that wrote it is <see cref="AlignmentStatus.Explained"/> (the guest printing what it found at a
 /// function only QEMU has, for instance), with those rows' reasons as its note. When the transmit writes and the output
 /// do not have the same length (a guest that programs the divisor latch through port 0x3F8), lines are not attributed
-/// and every difference counts.
+/// and every difference counts. Lines that start with the same one of the guest's random-line prefixes
+/// (<see cref="Loading.GuestImage.RandomLinePrefixes"/>) are paired as one line; when their texts differ the pair is
+/// <see cref="SerialLineStatus.Explained"/> by <see cref="KnownDifferences.RandomData"/>.
 /// </remarks>
 public static class SerialComparison
 {
@@ -18,7 +20,9 @@ public static class SerialComparison
     /// <param name="kvmLab">KvmLab's serial output.</param>
     /// <param name="qemu">QEMU's serial output.</param>
     /// <param name="alignment">The aligned traces of the runs that printed them, to explain differences; null for none.</param>
-    public static IReadOnlyList<SerialLine> Compare(string kvmLab, string qemu, TraceAlignment? alignment = null)
+    /// <param name="randomLinePrefixes">Starts of the lines the guest prints random data on; null or empty for none.</param>
+    public static IReadOnlyList<SerialLine> Compare(string kvmLab, string qemu, TraceAlignment? alignment = null,
+        IReadOnlyList<string>? randomLinePrefixes = null)
     {
         ArgumentNullException.ThrowIfNull(kvmLab);
         ArgumentNullException.ThrowIfNull(qemu);
@@ -26,17 +30,21 @@ public static class SerialComparison
         var b = Lines(qemu);
         var writersA = alignment is null ? null : Writers(alignment, r => r.KvmLab, kvmLab.Length);
         var writersB = alignment is null ? null : Writers(alignment, r => r.Qemu, qemu.Length);
+        var prefixes = randomLinePrefixes ?? [];
+        bool Pairs(string x, string y) => x == y || prefixes.Any(p => p.Length > 0 && x.StartsWith(p, StringComparison.Ordinal) && y.StartsWith(p, StringComparison.Ordinal));
         var lcs = new int[a.Count + 1, b.Count + 1];
         for (var i = a.Count - 1; i >= 0; i--)
             for (var j = b.Count - 1; j >= 0; j--)
-                lcs[i, j] = a[i].Text == b[j].Text ? lcs[i + 1, j + 1] + 1 : Math.Max(lcs[i + 1, j], lcs[i, j + 1]);
+                lcs[i, j] = Pairs(a[i].Text, b[j].Text) ? lcs[i + 1, j + 1] + 1 : Math.Max(lcs[i + 1, j], lcs[i, j + 1]);
         var result = new List<SerialLine>();
         int x = 0, y = 0;
         while (x < a.Count || y < b.Count)
         {
-            if (x < a.Count && y < b.Count && a[x].Text == b[y].Text)
+            if (x < a.Count && y < b.Count && Pairs(a[x].Text, b[y].Text))
             {
-                result.Add(new SerialLine(a[x++].Text, b[y++].Text, SerialLineStatus.Same, ""));
+                var same = a[x].Text == b[y].Text;
+                result.Add(new SerialLine(a[x++].Text, b[y++].Text, same ? SerialLineStatus.Same : SerialLineStatus.Explained,
+                    same ? "" : KnownDifferences.RandomData));
             }
             else if (y < b.Count && (x == a.Count || lcs[x, y + 1] >= lcs[x + 1, y]))
             {

@@ -18,8 +18,9 @@ namespace KvmLab.Qemu;
 /// (unassigned addresses, sizes a region rejects) are compared as <see cref="Unclaimed"/>: QEMU's trace shows them only
 /// as a kvm_run_exit with no ops line, so their address is unknown on QEMU's side. Known structural differences
 /// between the machines (<see cref="KnownDifferences"/>: QEMU's firmware stub, its PIIX3 functions at 00:01.x and the
-/// guest's report of them, QEMU's own reset activity) turn their rows into <see cref="AlignmentStatus.Explained"/>
-/// ones with the reason in the note: they stay in the alignment, visible, but do not count as divergences.
+/// guest's report of them, QEMU's own reset activity, the transmit writes of a line the guest declared random) turn
+/// their rows into <see cref="AlignmentStatus.Explained"/> ones with the reason in the note: they stay in the
+/// alignment, visible, but do not count as divergences.
 /// </remarks>
 public static class TraceAligner
 {
@@ -30,7 +31,12 @@ public static class TraceAligner
     public const int MaxEdits = 2048;
 
     /// <summary>Aligns <paramref name="kvmLab"/> (KvmLab's run) with <paramref name="qemu"/> (QEMU's run).</summary>
-    public static TraceAlignment Align(Trace kvmLab, Trace qemu)
+    /// <param name="kvmLab">KvmLab's trace.</param>
+    /// <param name="qemu">QEMU's trace.</param>
+    /// <param name="randomLinePrefixes">Starts of serial lines the guest prints random data on
+    /// (<see cref="Loading.GuestImage.RandomLinePrefixes"/>): a COM1 transmit write whose value differs is explained when
+    /// it prints such a line on both sides. Null or empty: none.</param>
+    public static TraceAlignment Align(Trace kvmLab, Trace qemu, IReadOnlyList<string>? randomLinePrefixes = null)
     {
         ArgumentNullException.ThrowIfNull(kvmLab);
         ArgumentNullException.ThrowIfNull(qemu);
@@ -50,6 +56,7 @@ public static class TraceAligner
         }
         ExplainQemuActivity(script, b, rows);
         ExplainPiixHunks(script, a, b, rows);
+        if (randomLinePrefixes is { Count: > 0 }) ExplainRandomLines(script, a, b, rows, randomLinePrefixes);
         return new TraceAlignment(kvmLab.Name, qemu.Name, rows, Counts(a, b));
     }
 
@@ -114,6 +121,42 @@ public static class TraceAligner
             }
             start = end;
         }
+    }
+
+    // A transmit write whose value differs is explained when, on both sides, it prints a line with a random prefix.
+    // Only value mismatches qualify: a random line still has to be printed by the same number of writes.
+    private static void ExplainRandomLines(List<(Op Op, int I, int J)> script, List<Step> a, List<Step> b, AlignedRow[] rows,
+        IReadOnlyList<string> prefixes)
+    {
+        var randomA = RandomLineSteps(a, prefixes);
+        var randomB = RandomLineSteps(b, prefixes);
+        for (var n = 0; n < script.Count; n++)
+        {
+            if (rows[n].Status == AlignmentStatus.ValueMismatch && randomA.Contains(script[n].I) && randomB.Contains(script[n].J))
+                rows[n] = rows[n] with { Status = AlignmentStatus.Explained, Note = KnownDifferences.RandomData };
+        }
+    }
+
+    // The steps that transmitted the bytes (and the newline) of lines starting with one of the prefixes, found in the
+    // text the transmit writes themselves carry.
+    private static HashSet<int> RandomLineSteps(List<Step> steps, IReadOnlyList<string> prefixes)
+    {
+        var transmit = new List<int>();
+        for (var i = 0; i < steps.Count; i++)
+            if (steps[i] is { Region: "serial", Access: TraceAccess.PioWrite, Address: PcLayout.Com1Port })
+                transmit.Add(i);
+        var text = new string(transmit.Select(i => (char)(byte)(steps[i].Runs[0].Value ?? 0)).ToArray());
+        var random = new HashSet<int>();
+        var start = 0;
+        while (start < text.Length)
+        {
+            var nl = text.IndexOf('\n', start);
+            var end = nl < 0 ? text.Length : nl + 1;
+            if (prefixes.Any(p => p.Length > 0 && string.CompareOrdinal(text, start, p, 0, p.Length) == 0))
+                for (var k = start; k < end; k++) random.Add(transmit[k]);
+            start = end;
+        }
+        return random;
     }
 
     private static IEnumerable<Step> StepsOf((Op Op, int I, int J) entry, List<Step> a, List<Step> b)

@@ -19,6 +19,7 @@ public class AllGuestsOnKvmLabTests
         ["edu-dma"] = $"{EduDmaGuest.VerdictOk}: {EduDmaGuest.Length} bytes came back intact",
         ["modes"] = ModesGuest.FinalLine,
         ["bar-loop"] = BarLoopGuest.FinalLine,
+        ["virtio-rng"] = VirtioRngGuest.FinalLine,
         ["in-kernel"] = InKernelGuest.FinalLine,
     };
 

@@ -73,4 +73,32 @@ public class SerialComparisonTests
 
         Assert.Equal(SerialLineStatus.Differs, line.Status);
     }
+
+    [Fact]
+    public void A_line_the_guest_declared_random_is_explained_with_the_transmit_writes_that_print_it()
+    {
+        string[] random = ["rng:"];
+        var alignment = TraceAligner.Align(Printing("kvmlab", "hello\nrng: 1A\n"), Printing("qemu", "hello\nrng: 2B\n"), random);
+        var lines = SerialComparison.Compare("hello\nrng: 1A\n", "hello\nrng: 2B\n", alignment, random);
+
+        Assert.True(alignment.Agrees, alignment.ToTable());
+        Assert.Equal(2, alignment.CountOf(AlignmentStatus.Explained));
+        Assert.All(alignment.Rows.Where(r => r.Status == AlignmentStatus.Explained), r => Assert.Equal(KnownDifferences.RandomData, r.Note));
+        Assert.Equal([SerialLineStatus.Same, SerialLineStatus.Explained], lines.Select(l => l.Status));
+        Assert.Equal(("rng: 1A", "rng: 2B"), (lines[1].KvmLab, lines[1].Qemu));
+        Assert.Equal(KnownDifferences.RandomData, lines[1].Note);
+    }
+
+    [Fact]
+    public void Declaring_a_random_line_excuses_no_other_line()
+    {
+        string[] random = ["rng:"];
+        var alignment = TraceAligner.Align(Printing("kvmlab", "x=1\nrng: 1A\n"), Printing("qemu", "x=2\nrng: 2B\n"), random);
+        var lines = SerialComparison.Compare("x=1\nrng: 1A\n", "x=2\nrng: 2B\n", alignment, random);
+
+        var divergence = Assert.Single(alignment.Divergences);
+        Assert.Equal((ulong)'1', divergence.KvmLab!.Value);
+        Assert.Equal(2, lines.Count(l => l.Status == SerialLineStatus.Differs));
+        Assert.Single(lines, l => l.Status == SerialLineStatus.Explained);
+    }
 }

@@ -1,0 +1,41 @@
+using KvmLab.Loading;
+using KvmLab.Qemu;
+
+namespace KvmLab.Guests.Tests.Compare;
+
+/// <summary>virtio-rng on KvmLab's q35 and under QEMU 7.2 -M q35: every access and line agrees but the random bytes.</summary>
+public class VirtioRngComparisonTests
+{
+    [CompareTheory]
+    [InlineData(CpuMode.Protected)]
+    [InlineData(CpuMode.Long)]
+    public void Virtio_rng_agrees_with_qemu_except_for_the_line_of_random_bytes(CpuMode mode)
+    {
+        var image = VirtioRngGuest.Build(mode);
+        var c = QemuComparison.Run(image, GuestExport.ToQemuBios(image), new QemuComparisonOptions { Timeout = TestScale.Bound(TimeSpan.FromSeconds(20)) });
+        var report = c + "\n" + c.DescribeSerial() + c.Alignment.ToTable(onlyDifferences: true);
+
+        Assert.True(c.Agrees, report);
+        Assert.Equal("q35", c.Board.Name);
+        Assert.Equal(GuestAssembler.ExitSuccess, c.KvmLabDebugExitValue);
+        Assert.Equal(GuestAssembler.ExitSuccess, c.Qemu.DebugExitValue);
+        // One line differs, the bytes; the rule excuses nothing else.
+        var random = Assert.Single(c.SerialLines, l => l.Status != SerialLineStatus.Same);
+        Assert.Equal(SerialLineStatus.Explained, random.Status);
+        Assert.StartsWith(VirtioRngGuest.RandomBytesPrefix, random.KvmLab);
+        Assert.StartsWith(VirtioRngGuest.RandomBytesPrefix, random.Qemu);
+        Assert.All(c.Alignment.Rows.Where(r => r.Note == KnownDifferences.RandomData),
+            r => Assert.Equal(("serial", "serial"), (r.KvmLab!.Region, r.Qemu!.Region)));
+        // The device's registers answer alike: the common structure and the MSI-X table, access for access.
+        foreach (var region in new[] { "virtio-pci-common-virtio-rng", "msix-table" })
+        {
+            var rows = c.Alignment.Rows.Where(r => (r.KvmLab ?? r.Qemu)!.Region == region).ToList();
+            Assert.NotEmpty(rows);
+            Assert.All(rows, r => Assert.Equal(AlignmentStatus.Match, r.Status));
+        }
+        var table = Assert.Single(c.Alignment.Counts, n => n.Region == "msix-table");
+        Assert.Equal((4, 4), (table.KvmLab, table.Qemu));
+        // The message: KVM_SIGNAL_MSI on KvmLab (no record), msi_notify's store to the APIC's MSI region under QEMU.
+        Assert.Single(c.Alignment.Rows, r => r.Note == KnownDifferences.MsiDelivery);
+    }
+}
