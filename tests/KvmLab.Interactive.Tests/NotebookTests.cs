@@ -84,8 +84,10 @@ public class NotebookTests
              "holds: at \"0x100\" conf1 reads the root port's vendor/device dword (0x000c1b36)",
              "holds: bus 1 read all-ones (0xffffffff) until the port had bus numbers, then edu answered (0x11e81234)",
              "holds: edu's BAR behind the port answered (0x010000ed) only while the port's memory window covered it",
-             "holds: the window is an alias (pci_bridge_mem) of the secondary bus's space"],
-            ["pcie-mmcfg-mmio", "pci_bridge_pci"], 1 },
+             "holds: the window is an alias (pci_bridge_mem) of the secondary bus's space",
+             "holds: programming MSI-X vector 0 was four KVM_EXIT_MMIO writes into the msix-table region inside BAR1",
+             "holds: the device answered with one MSI-X message (KVM_SIGNAL_MSI)", "none of them the doorbell"],
+            ["virtio-rng-pci.msg_addr_lo", "virtio-rng-pci.msg_data"], 2 },
     };
 
     private static bool BreakpointsFire => KvmBehaviour.Current.SoftwareBreakpoints || KvmBehaviour.Current.HardwareBreakpoints;

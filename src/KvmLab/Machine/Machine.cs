@@ -275,6 +275,21 @@ public sealed partial class Machine : IDisposable
                 var fd = Vm.RegisterIoEventFd(request.Address, (uint)request.Length, request.Space == "io", request.MatchData ? request.Data : null);
                 _deviceEventFds.Add((fd, request, device));
             }
+            catch (KvmException) when (request.Length == 0)
+            {
+                // A KVM without KVM_CAP_IOEVENTFD_ANY_LENGTH: QEMU then registers the doorbell for 2-byte writes
+                // (virtio_pci_ioeventfd_assign without fast MMIO), the width a driver writes a queue index with.
+                var twoBytes = request with { Length = 2 };
+                try
+                {
+                    var fd = Vm.RegisterIoEventFd(twoBytes.Address, 2, isPio: false);
+                    _deviceEventFds.Add((fd, twoBytes, device));
+                }
+                catch (KvmException e)
+                {
+                    DeviceIoEventFdProblem = $"{device.Name}: ioeventfd at {request} refused ({e.Message}); the notify write exits to KvmLab instead";
+                }
+            }
             catch (KvmException e)
             {
                 DeviceIoEventFdProblem = $"{device.Name}: ioeventfd at {request} refused ({e.Message}); the notify write exits to KvmLab instead";

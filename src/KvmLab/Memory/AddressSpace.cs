@@ -87,13 +87,32 @@ public sealed class AddressSpace
         return i >= 0;
     }
 
-    /// <summary>The region tree, printed like QEMU's <c>info mtree</c>.</summary>
+    /// <summary>The region tree, printed like QEMU's <c>info mtree</c>: aliases name their target, and each target
+    /// an alias shows follows as its own tree ("memory-region: NAME").</summary>
     public string Describe()
     {
         var sb = new StringBuilder();
         sb.Append("address-space: ").Append(Name).Append('\n');
         DescribeRegion(sb, Root, 0, 1);
+        var shown = new HashSet<MemoryRegion>(ReferenceEqualityComparer.Instance);
+        var pending = new Queue<MemoryRegion>(AliasTargets(Root));
+        while (pending.TryDequeue(out var target))
+        {
+            if (!shown.Add(target)) continue;
+            sb.Append('\n').Append("memory-region: ").Append(target.Name).Append('\n');
+            DescribeRegion(sb, target, 0, 1);
+            foreach (var next in AliasTargets(target)) pending.Enqueue(next);
+        }
+
         return sb.ToString();
+    }
+
+    private static IEnumerable<MemoryRegion> AliasTargets(MemoryRegion region)
+    {
+        if (region.AliasTarget is { } target) yield return target;
+        foreach (var sub in region.Subregions)
+            foreach (var t in AliasTargets(sub))
+                yield return t;
     }
 
     /// <summary>The flattened map, printed like QEMU's <c>info mtree -f</c>.</summary>
