@@ -7,13 +7,13 @@ namespace KvmLab.Charts;
 /// <param name="BuildMilliseconds">Time to build the chart from the trace.</param>
 /// <param name="HtmlMilliseconds">Time to write its standalone HTML.</param>
 /// <param name="HtmlBytes">Size of that HTML in bytes (UTF-8), plotly.js included.</param>
-public sealed record ChartMeasurement(string Chart, double BuildMilliseconds, double HtmlMilliseconds, long HtmlBytes);
+internal sealed record ChartMeasurement(string Chart, double BuildMilliseconds, double HtmlMilliseconds, long HtmlBytes);
 
 /// <summary>
 /// Measures how long each standard chart takes to build from a large trace and how big its offline HTML is.
 /// Prints nothing and asserts nothing: callers (<c>kvmlab bench</c>, tests) decide what to show.
 /// </summary>
-public static class ChartBenchmark
+internal static class ChartBenchmark
 {
     /// <summary>Builds a <see cref="SampleTraces"/> trace of <paramref name="records"/> records and measures every standard chart.</summary>
     public static IReadOnlyList<ChartMeasurement> Run(int records = 1_000_000)

@@ -9,7 +9,7 @@ namespace KvmLab.Charts;
 /// (identification, liveness, factorial with status polling), "hello" on the serial port, and a final HLT.
 /// Timings are drawn around the ~7.5 us per exit measured on this project's KVM host.
 /// </summary>
-public static class SampleTraces
+internal static class SampleTraces
 {
     private static readonly string[] EduRegisters = ["ID", "LIVENESS", "FACTORIAL", "STATUS", "IRQ_STATUS", "IRQ_RAISE", "IRQ_ACK"];
     private static readonly ulong[] EduOffsets = [0x00, 0x04, 0x08, 0x20, 0x24, 0x60, 0x64];

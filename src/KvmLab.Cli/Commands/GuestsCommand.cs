@@ -54,11 +54,12 @@ internal sealed class GuestsCommand : ICommand
         var table = new Table { Border = TableBorder.Simple };
         table.AddColumn(new TableColumn("guest").NoWrap());
         table.AddColumn(new TableColumn("modes").NoWrap());
+        table.AddColumn(new TableColumn("board").NoWrap());
         table.AddColumn("summary");
         foreach (var g in GuestLibrary.All)
         {
             var modes = g.Modes.OrderBy(m => m != g.DefaultMode).Select(m => m.ToString().ToLowerInvariant());
-            table.AddRow(Markup.Escape(g.Name), string.Join(", ", modes), Markup.Escape(g.Summary));
+            table.AddRow(Markup.Escape(g.Name), string.Join(", ", modes), g.Board ?? "any", Markup.Escape(g.Summary));
         }
         StatTables.ConsoleFor(Console.Out, Console.IsOutputRedirected).Write(table);
         Console.Out.WriteLine("Run one with: kvmlab run NAME   Details: kvmlab guests show NAME");
