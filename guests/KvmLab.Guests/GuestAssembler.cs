@@ -176,7 +176,8 @@ public sealed class GuestAssembler
         if ((uint)device > 31) throw new ArgumentOutOfRangeException(nameof(device));
         if ((uint)function > 7) throw new ArgumentOutOfRangeException(nameof(function));
         if ((uint)offset > 255) throw new ArgumentOutOfRangeException(nameof(offset), "conf1 reaches the first 256 bytes.");
-        return (uint)(bus << 16 | device << 11 | function << 8 | offset);
+        // PciAddress holds the layout; the guests' routines add the enable bit themselves, and keep bits 1:0.
+        return (new KvmLab.Pci.PciAddress(bus, device, function).ConfigAddress(offset) & ~PciHostEnable) | (uint)(offset & 3);
     }
 
     /// <summary>
@@ -190,6 +191,8 @@ public sealed class GuestAssembler
         return ConfigAddress(bus, device, function, offset & 0xFF) | (uint)(offset >> 8) << 24;
     }
 
+    private const uint PciHostEnable = KvmLab.Pci.PciHost.ConfigAddressEnable;
+
     /// <summary>The ECAM offset of a configuration register, relative to <see cref="PcLayout.EcamBase"/>.</summary>
     public static ulong EcamOffset(int bus, int device, int function, int offset)
     {
@@ -197,7 +200,7 @@ public sealed class GuestAssembler
         if ((uint)device > 31) throw new ArgumentOutOfRangeException(nameof(device));
         if ((uint)function > 7) throw new ArgumentOutOfRangeException(nameof(function));
         if ((uint)offset > 4095) throw new ArgumentOutOfRangeException(nameof(offset));
-        return (ulong)(bus << 20 | device << 15 | function << 12 | offset);
+        return new KvmLab.Pci.PciAddress(bus, device, function).EcamOffset(offset);
     }
 
     /// <summary>Reads a dword of configuration space: EAX = <see cref="ConfigAddress"/> in, the dword out.</summary>

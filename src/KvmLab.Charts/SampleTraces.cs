@@ -11,9 +11,11 @@ namespace KvmLab.Charts;
 /// </summary>
 internal static class SampleTraces
 {
-    private static readonly string[] EduRegisters = ["ID", "LIVENESS", "FACTORIAL", "STATUS", "IRQ_STATUS", "IRQ_RAISE", "IRQ_ACK"];
-    private static readonly ulong[] EduOffsets = [0x00, 0x04, 0x08, 0x20, 0x24, 0x60, 0x64];
-    private static readonly string[] SerialRegisters = ["RBR_THR", "IER", "IIR_FCR", "LCR", "MCR", "LSR", "MSR", "SCR"];
+    // The devices' own register maps name the registers, as a real trace would: edu's first seven (id .. irq_ack),
+    // the UART's eight.
+    private static readonly string[] EduRegisters = [.. Devices.Edu.Registers.Registers.Take(7).Select(r => r.Name)];
+    private static readonly ulong[] EduOffsets = [.. Devices.Edu.Registers.Registers.Take(7).Select(r => r.Offset)];
+    private static readonly string[] SerialRegisters = [.. Devices.Serial16550.Registers.Registers.Select(r => r.Name)];
 
     /// <summary>A session of exactly <paramref name="records"/> records (at least 2), deterministic for a seed.</summary>
     public static Trace BusScanAndEdu(int records = 400, int seed = 1)

@@ -28,7 +28,7 @@ public readonly record struct PciAddress(int Bus, int Device, int Function) : IC
     public ulong EcamOffset(int register) => ((ulong)Bus << 20) | ((ulong)DevFn << 12) | (uint)register;
 
     /// <summary>The CONFIG_ADDRESS value that selects a register of this function, enable bit set.</summary>
-    public uint ConfigAddress(int register) => 0x8000_0000u | ((uint)Bus << 16) | ((uint)DevFn << 8) | ((uint)register & 0xFC);
+    public uint ConfigAddress(int register) => PciHost.ConfigAddressEnable | ((uint)Bus << 16) | ((uint)DevFn << 8) | ((uint)register & 0xFC);
 
     /// <inheritdoc />
     public int CompareTo(PciAddress other) => (Bus, Device, Function).CompareTo((other.Bus, other.Device, other.Function));
