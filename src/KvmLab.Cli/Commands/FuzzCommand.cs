@@ -8,7 +8,7 @@ namespace KvmLab.Cli;
 internal sealed class FuzzCommand : ICommand
 {
     private static readonly string[] Flags = [];
-    private static readonly string[] Valued = ["runs", "seed", "mode", "workers", "timeout", "max-exits", "recycle", "case", "machines", "devices"];
+    private static readonly string[] Valued = ["runs", "seed", "mode", "workers", "timeout", "max-exits", "recycle", "case", "machines", "devices", "machine"];
 
     public string Name => "fuzz";
 
@@ -16,7 +16,7 @@ internal sealed class FuzzCommand : ICommand
 
     public string Help => """
         usage: kvmlab fuzz [--runs N] [--seed S] [--mode real|protected|long|all] [options]
-               kvmlab fuzz --devices N [--seed S]
+               kvmlab fuzz --devices N [--seed S] [--machine pc|q35]
                kvmlab fuzz --machines N
 
         Runs N generated guests (random bytes, instruction soup aimed at the devices, and mutations of the guest
@@ -34,7 +34,9 @@ internal sealed class FuzzCommand : ICommand
           --max-exits N     exit limit of each run (default 2000)
           --recycle K       build a fresh machine every K runs per worker (default 25)
           --case I          run only case I of the session, on a fresh machine
-          --devices N       instead: N random PIO/MMIO/config/DMA operations against the devices (no KVM needed)
+          --devices N       instead: N random PIO/MMIO/config/DMA operations against the devices (no KVM needed),
+                            on the board --machine names (default pc; q35 adds the root port, virtio-rng-pci with
+                            MSI-X and the ICH9 functions)
           --machines N      instead: create and dispose N machines (half of them left to the finalizers) and
                             compare descriptors, mappings, threads and memory before and after
 
@@ -42,6 +44,7 @@ internal sealed class FuzzCommand : ICommand
           kvmlab fuzz --runs 10000 --seed 1
           kvmlab fuzz --seed 1 --case 4711
           kvmlab fuzz --devices 200000 --seed 7
+          kvmlab fuzz --devices 200000 --seed 7 --machine q35
           kvmlab fuzz --machines 10000
         """;
 
@@ -54,7 +57,7 @@ internal sealed class FuzzCommand : ICommand
         if (a.Has("machines"))
             return Churn((int)Math.Min(a.GetNumber("machines", 1000), int.MaxValue));
         if (a.Has("devices"))
-            return Devices(seed, (long)a.GetNumber("devices", 100_000));
+            return Devices(seed, (long)a.GetNumber("devices", 100_000), GuestSession.Board(a));
         return Guests(a, seed);
     }
 
@@ -117,11 +120,11 @@ internal sealed class FuzzCommand : ICommand
         return 1;
     }
 
-    private static int Devices(ulong seed, long operations)
+    private static int Devices(ulong seed, long operations, Boards.Board board)
     {
-        var report = DeviceFuzzer.Run(seed, operations);
+        var report = DeviceFuzzer.Run(seed, operations, board);
         var w = Console.Out;
-        w.WriteLine($"device fuzz: {report.Operations} operations, seed {seed}, {report.Elapsed.TotalSeconds:F1} s");
+        w.WriteLine($"device fuzz: {report.Operations} operations on the {board.Name} board, seed {seed}, {report.Elapsed.TotalSeconds:F1} s");
         foreach (var (kind, count) in report.Kinds.OrderBy(k => k.Key))
             w.WriteLine($"  {kind,-14} {count,8}");
         w.WriteLine($"BAR moves: {report.BarMoves}, DMA transfers completed: {report.DmaCompleted}, refused: {report.DmaRefused}, " +

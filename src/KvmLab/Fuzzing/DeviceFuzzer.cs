@@ -30,6 +30,9 @@ public sealed class DeviceFuzzer : IDisposable
     private long _time;
     private long _barMoves;
 
+    // Every BAR of every function but the host bridge: what AnyBar addresses and MoveBar moves.
+    private readonly List<(PciDevice Device, PciBar Bar)> _bars = [];
+
     /// <summary>Builds the bench with <paramref name="board"/>'s devices (default <see cref="Board.Pc"/>); the board
     /// must keep edu and pci-testdev, the devices the BAR and DMA operations drive.</summary>
     /// <exception cref="ArgumentException">The board has no edu or no pci-testdev.</exception>
@@ -52,7 +55,12 @@ public sealed class DeviceFuzzer : IDisposable
 
         Host.Bus.MappingChanged += _ => _barMoves++;
         foreach (var device in Host.Devices)
+        {
             _initialConfig[device] = device.Config.ToArray();
+            if (device == Host.HostBridge) continue;
+            foreach (var bar in device.Bars)
+                if (bar is not null) _bars.Add((device, bar));
+        }
     }
 
     /// <summary>The board's devices as built.</summary>
@@ -92,12 +100,12 @@ public sealed class DeviceFuzzer : IDisposable
     public IReadOnlyList<string> MemoryViolations => _checked.Violations;
 
     /// <summary>Runs <paramref name="operations"/> random operations of seed <paramref name="seed"/>, checking invariants after each.</summary>
-    public static DeviceFuzzReport Run(ulong seed, long operations)
+    public static DeviceFuzzReport Run(ulong seed, long operations, Board? board = null)
     {
         var started = Stopwatch.GetTimestamp();
         var kinds = new Dictionary<DeviceOperationKind, long>();
         var violations = new List<string>();
-        using var fuzzer = new DeviceFuzzer();
+        using var fuzzer = new DeviceFuzzer(board);
         var r = new FuzzRandom(seed);
         long done = 0;
         for (; done < operations && violations.Count < 100; done++)
@@ -217,7 +225,7 @@ public sealed class DeviceFuzzer : IDisposable
             var clearable = device.WriteOneToClearMask;
             for (int i = 0; i < device.ConfigSize; i++)
             {
-                if (i is PciConfig.Status or PciConfig.Status + 1)
+                if (i is PciConfig.Status or PciConfig.Status + 1 || device.DeviceChangesConfigByte(i))
                     continue;
                 int fixedBits = ~(writable[i] | clearable[i]) & 0xFF;
                 if ((config[i] & fixedBits) != (initial[i] & fixedBits))
@@ -271,6 +279,7 @@ public sealed class DeviceFuzzer : IDisposable
         DeviceTarget.Com1 => PcLayout.Com1Port + (offset & 7),
         DeviceTarget.DebugExit => PcLayout.DebugExitPort + (offset & 1),
         DeviceTarget.RamEnd => RamSize - 1 - (offset & 0xF),
+        DeviceTarget.AnyBar => AnyBar(offset, io),
         _ => io ? offset & 0x1FFFF : offset,
     };
 
@@ -287,13 +296,26 @@ public sealed class DeviceFuzzer : IDisposable
         return bar.MappedAddress ?? (BinaryPrimitives.ReadUInt32LittleEndian(device.Config[bar.ConfigOffset..]) & ~(uint)(bar.Size - 1));
     }
 
+    // Sizes 1..6: edu's and pci-testdev's BARs (their moves race DMA and ioeventfd tests); 7 and 8: any BAR of the board.
     private void MoveBar(in DeviceOperation op)
     {
-        var (device, index) = (op.Size % 3) switch { 0 => ((PciDevice)Edu, 0), 1 => (Testdev, 0), _ => (Testdev, 1) };
+        var (device, index) = op.Size >= 7
+            ? (_bars[(int)(op.Extra % (ulong)_bars.Count)].Device, _bars[(int)(op.Extra % (ulong)_bars.Count)].Bar.Index)
+            : (op.Size % 3) switch { 0 => ((PciDevice)Edu, 0), 1 => (Testdev, 0), _ => (Testdev, 1) };
         int offset = PciConfig.Bar0 + index * 4;
-        uint address = index == 1 ? (uint)op.Value & 0xFFFF : (uint)op.Value;
-        Host.WriteConfig(0, device.Address.DevFn, offset, 4, address);
-        Host.WriteConfig(0, device.Address.DevFn, PciConfig.Command, 2, (uint)op.Extra);
+        bool io = device.Bars[index]!.Kind == PciBarKind.Io;
+        uint address = io ? (uint)op.Value & 0xFFFF : (uint)op.Value;
+        // Straight to the function: one behind a bridge without bus numbers has no configuration cycle that reaches it.
+        device.WriteConfig(offset, 4, address);
+        device.WriteConfig(PciConfig.Command, 2, (uint)op.Extra);
+    }
+
+    private ulong AnyBar(ulong offset, bool io)
+    {
+        var candidates = _bars.Where(b => (b.Bar.Kind == PciBarKind.Io) == io).ToList();
+        if (candidates.Count == 0) return offset;
+        var (device, bar) = candidates[(int)((offset >> 32) % (ulong)candidates.Count)];
+        return BarBase(device, bar.Index) + (offset & (bar.Size - 1));
     }
 
     private void StartDma(in DeviceOperation op)

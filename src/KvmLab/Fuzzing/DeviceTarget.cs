@@ -29,4 +29,8 @@ public enum DeviceTarget
 
     /// <summary>The last bytes of guest RAM (for DMA: ranges that run off its end).</summary>
     RamEnd,
+
+    /// <summary>Any BAR of any function on the board (the offset's high half picks which), where it is mapped now:
+    /// virtio's common, notify and ISR structures, MSI-X tables, the root port's BAR, the ICH9 functions' BARs.</summary>
+    AnyBar,
 }

@@ -10,6 +10,13 @@ public abstract partial class PciDevice
 
     private readonly List<int> _extendedCapabilities = [];
 
+    /// <summary>
+    /// Whether the device's own logic changes the byte at <paramref name="offset"/> beyond what its write masks allow
+    /// (a lock that turns bits read-only, a query answered in place, status a write triggers). Checks that read-only
+    /// bits never change, like the device fuzzer's, skip these bytes.
+    /// </summary>
+    public virtual bool DeviceChangesConfigByte(int offset) => false;
+
     /// <summary>Sets a byte of configuration space as the device's reset value (masks do not apply).</summary>
     protected void SetConfig8(int offset, byte value) => _config[offset] = value;
 

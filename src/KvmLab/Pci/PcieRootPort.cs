@@ -237,4 +237,9 @@ public sealed class PcieRootPort : PciBridge
             SetIrq(_hotPlugNotified);
         }
     }
+
+    /// <inheritdoc />
+    public override bool DeviceChangesConfigByte(int offset) =>
+        offset - ExpressOffset is PcieCapability.LinkStatus or PcieCapability.LinkStatus + 1
+            or PcieCapability.SlotStatus or PcieCapability.SlotStatus + 1;
 }

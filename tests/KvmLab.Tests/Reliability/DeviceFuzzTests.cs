@@ -28,6 +28,31 @@ public sealed class DeviceFuzzTests
     }
 
     [Fact]
+    public void The_q35_board_with_its_root_port_virtio_msix_and_ich9_functions_keeps_every_invariant()
+    {
+        var report = DeviceFuzzer.Run(seed: 7, operations: 20_000, KvmLab.Boards.Board.Q35);
+
+        Assert.True(report.Passed, string.Join("\n", report.Violations.Take(5)));
+        Assert.Equal(20_000, report.Operations);
+        Assert.True(report.BarMoves > 100, $"only {report.BarMoves} BAR moves");
+    }
+
+    [Fact]
+    public void GeneratedQ35OperationSequencesNeverThrow()
+    {
+        GenOperation.Array[1, 60].Sample(operations =>
+        {
+            using var fuzzer = new DeviceFuzzer(KvmLab.Boards.Board.Q35);
+            foreach (var op in operations)
+            {
+                fuzzer.Execute(op);
+                var violations = fuzzer.CheckInvariants();
+                Assert.True(violations.Count == 0, $"{op}: {string.Join("; ", violations)}");
+            }
+        }, iter: 300, threads: 1, seed: "0N0XIzNsQ0O2");
+    }
+
+    [Fact]
     public void GeneratedOperationSequencesNeverThrowAndKeepConfigBitsBarMasksAndRamBounds()
     {
         GenOperation.Array[1, 60].Sample(operations =>

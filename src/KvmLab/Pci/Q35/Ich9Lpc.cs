@@ -83,4 +83,7 @@ public sealed class Ich9Lpc : PciDevice
             SetWriteMask(GenPmCon1, 1, (byte)(WriteMask[GenPmCon1] & ~GenPmCon1SmiLock));
         }
     }
+
+    /// <inheritdoc />
+    public override bool DeviceChangesConfigByte(int offset) => offset == GenPmCon1;
 }

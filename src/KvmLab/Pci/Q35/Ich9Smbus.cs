@@ -49,4 +49,7 @@ public sealed class Ich9Smbus : PciDevice
             SetConfig8(HostConfiguration, (byte)(Config[HostConfiguration] & ~HostConfigurationSoftReset));
         }
     }
+
+    /// <inheritdoc />
+    public override bool DeviceChangesConfigByte(int offset) => offset == HostConfiguration;
 }

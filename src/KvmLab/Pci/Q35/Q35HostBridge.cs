@@ -208,4 +208,8 @@ public sealed class Q35HostBridge : PciDevice, IEcamOwner
         EcamWindow = window;
         _host?.SetEcam(window?.Base, window?.Length ?? PcLayout.EcamSize);
     }
+
+    /// <inheritdoc />
+    public override bool DeviceChangesConfigByte(int offset) =>
+        offset is ExtTsegMbytes or ExtTsegMbytes + 1 or FSmbase or Smram or Esmramc;
 }
