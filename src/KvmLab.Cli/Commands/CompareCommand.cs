@@ -14,6 +14,7 @@ internal sealed class CompareCommand : ICommand
         usage: kvmlab compare GUEST [--mode real|protected|long] [--machine pc|q35] [--accel kvm|tcg] [--json FILE]
                               [--diff] [--timeout 20s]
                kvmlab compare --config-space [--machine pc|q35] [--accel kvm|tcg] [--timeout 20s]
+               kvmlab compare --all [--machine pc|q35] [--accel kvm|tcg] [--timeout 20s]
 
         Runs the library guest GUEST on a KvmLab machine and, exported as firmware, under qemu-system-x86_64 with
         the same board (-M pc or -M q35) and devices (COM1, isa-debug-exit 0x501, edu at 00:02.0, pci-testdev at
@@ -34,6 +35,10 @@ internal sealed class CompareCommand : ICommand
         (256 bytes through conf1 on pc, 4 KiB through ECAM on q35), compared byte for byte; each differing byte is
         listed, 'e' with the reason it is expected, '!' when nothing explains it.
 
+        With --all every library guest runs in every mode it supports, on the board it needs or (when it runs on
+        any) on pc and q35 (only the one --machine names, if given): one verdict line per run, the config-dump guest
+        judged byte for byte as --config-space does.
+
         exit status: 0 the runs agree (beyond explained differences), 1 they diverge, 2 usage error,
                      3 QEMU or KVM is missing on this host.
 
@@ -42,7 +47,13 @@ internal sealed class CompareCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var a = Arguments.Parse(args, ["diff", "config-space"], ["mode", "accel", "json", "timeout", "machine"]);
+        var a = Arguments.Parse(args, ["diff", "config-space", "all"], ["mode", "accel", "json", "timeout", "machine"]);
+        if (a.Has("all"))
+        {
+            if (a.Positionals.Count != 0 || a.Has("config-space") || a.Has("mode") || a.Has("json") || a.Has("diff"))
+                throw new UsageException("--all runs every guest: it takes only --machine, --accel and --timeout");
+            return All(a);
+        }
         if (a.Has("config-space"))
         {
             if (a.Positionals.Count != 0) throw new UsageException("--config-space runs its own guest (config-dump): give no guest name");
@@ -53,12 +64,7 @@ internal sealed class CompareCommand : ICommand
         var mode = GuestSource.ParseMode(a.Get("mode")) ?? guest.DefaultMode;
         if (!guest.Modes.Contains(mode))
             throw new UsageException($"guest '{guest.Name}' runs in {string.Join(", ", guest.Modes).ToLowerInvariant()}, not {mode.ToString().ToLowerInvariant()}");
-        var accel = a.Get("accel") switch
-        {
-            null or "kvm" => QemuAccelerator.Kvm,
-            "tcg" => QemuAccelerator.Tcg,
-            var other => throw new UsageException($"--accel expects kvm or tcg, got '{other}'"),
-        };
+        var accel = Accelerator(a);
         var timeout = a.GetDuration("timeout", TimeSpan.FromSeconds(20));
 
         var image = guest.Build(mode);
@@ -101,6 +107,44 @@ internal sealed class CompareCommand : ICommand
               $"{Hex(c.KvmLabDebugExitValue)}, QEMU {Hex(c.Qemu.DebugExitValue)})");
         return c.Agrees ? 0 : 1;
     }
+
+    private static int All(Arguments a)
+    {
+        var accel = Accelerator(a);
+        var timeout = a.GetDuration("timeout", TimeSpan.FromSeconds(20));
+        var only = a.Has("machine") ? GuestSession.Board(a) : null;
+        var cases = CompareAll.Plan(GuestLibrary.All).Where(c => only is null || c.Board.Name == only.Name).ToList();
+        try
+        {
+            return CompareAll.Run(cases, c =>
+            {
+                var image = c.Guest.Build(c.Mode);
+                var r = QemuComparison.Run(image, GuestExport.ToQemuBios(image), new QemuComparisonOptions
+                {
+                    Accelerator = accel, Timeout = timeout, Machine = new MachineOptions { Board = c.Board },
+                });
+                var exits = $"KvmLab {r.KvmLabTrace.Count} exits, QEMU {r.Qemu.Trace.KvmExits}";
+                if (c.Guest.Name != ConfigDumpGuest.Entry.Name)
+                    return new CompareAll.Verdict(r.Agrees, r.Agrees ? exits : $"{exits}; {r.Alignment.Divergences.Count()} unexplained access difference(s)");
+                var bytes = ConfigSpaceComparison.Compare(r.KvmLabSerial, r.Qemu.SerialText, ConfigSpaceDifferenceReason.For(c.Board.Name));
+                var done = r.KvmLabSerial.Contains(ConfigDumpGuest.FinalLine, StringComparison.Ordinal) && r.Qemu.SerialText.Contains(ConfigDumpGuest.FinalLine, StringComparison.Ordinal);
+                return new CompareAll.Verdict(done && bytes.Unexplained.Count == 0,
+                    $"{bytes.Functions} functions byte for byte, {bytes.Unexplained.Count} unexplained of {bytes.Differences.Count} differing");
+            }, Console.Out);
+        }
+        catch (QemuNotFoundException e)
+        {
+            Console.Error.WriteLine($"kvmlab compare: {e.Message}");
+            return Commands.HostError;
+        }
+    }
+
+    private static QemuAccelerator Accelerator(Arguments a) => a.Get("accel") switch
+    {
+        null or "kvm" => QemuAccelerator.Kvm,
+        "tcg" => QemuAccelerator.Tcg,
+        var other => throw new UsageException($"--accel expects kvm or tcg, got '{other}'"),
+    };
 
     private static int ReportConfigSpace(QemuComparison c, TextWriter o)
     {

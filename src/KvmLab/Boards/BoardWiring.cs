@@ -6,7 +6,7 @@ namespace KvmLab.Boards;
 
 /// <summary>
 /// A <see cref="Board"/> built onto "io" and "memory" address spaces: the PCI host with the board's host bridge, every
-/// PCI function on its bus, COM1 and isa-debug-exit. <see cref="Machine"/> and the device fuzzer both build their
+/// PCI function on its bus, COM1, isa-debug-exit and port 0x80. <see cref="Machine"/> and the device fuzzer both build their
 /// devices here, so they cannot wire a board differently.
 /// </summary>
 public sealed class BoardWiring
@@ -40,6 +40,8 @@ public sealed class BoardWiring
         io.Root.AddSubregion(PcLayout.Com1Port, Serial.Region);
         DebugExit = new IsaDebugExit();
         io.Root.AddSubregion(PcLayout.DebugExitPort, DebugExit.Region);
+        Port80 = new Ioport80();
+        io.Root.AddSubregion(Ioport80.Port, Port80.Region);
     }
 
     /// <summary>The board that was built.</summary>
@@ -53,6 +55,9 @@ public sealed class BoardWiring
 
     /// <summary>isa-debug-exit.</summary>
     public IsaDebugExit DebugExit { get; }
+
+    /// <summary>Port 0x80, as QEMU's pc and q35 have it.</summary>
+    public Ioport80 Port80 { get; }
 
     /// <summary>The PCI functions by their board id.</summary>
     public IReadOnlyDictionary<string, PciDevice> Devices => _byId;

@@ -23,6 +23,7 @@ public static class QemuRegions
         {
             ["serial"] = "serial",
             ["isa-debug-exit"] = "isa-debug-exit",
+            ["ioport80"] = "ioport80",
             ["pci-conf-idx"] = "pci-host",
             ["pci-conf-data"] = "pci-host",
             ["pcie-mmcfg-mmio"] = "pci-host",

@@ -13,7 +13,7 @@ public class QemuComparisonTests
 {
     private static readonly HashSet<string> SharedDevices = new(StringComparer.Ordinal)
     {
-        "serial", "isa-debug-exit", "edu-mmio", "pci-testdev-mmio", "pci-testdev-portio",
+        "serial", "isa-debug-exit", "edu-mmio", "pci-testdev-mmio", "pci-testdev-portio", "ioport80",
     };
 
     private static QemuComparison Compare(string guest, CpuMode? mode = null) => Compare(GuestLibrary.Get(guest).Build(mode));
@@ -34,6 +34,7 @@ public class QemuComparisonTests
     [InlineData("edu-dma", CpuMode.Protected, "edu-mmio")]
     [InlineData("edu-irq", CpuMode.Long, "edu-mmio")]
     [InlineData("bar-move", CpuMode.Protected, "edu-mmio")]
+    [InlineData("in-kernel", CpuMode.Protected, "ioport80")]
     [InlineData("edu-irq", CpuMode.Protected, "edu-mmio")]
     [InlineData("pio-vs-mmio", CpuMode.Protected, "pci-testdev-portio")]
     [InlineData("pio-vs-mmio", CpuMode.Protected, "pci-testdev-mmio")]
