@@ -20,7 +20,7 @@ public static class InKernelGuest
     /// <summary>How many times the guest writes the local APIC's EOI register (0xFEE000B0).</summary>
     public const int LapicEoiWrites = 2;
 
-    /// <summary>How many times the guest writes port 0x80 (no device in KvmLab's user space claims it).</summary>
+    /// <summary>How many times the guest writes port 0x80 (no in-kernel device; in user space the "ioport80" region, as on QEMU).</summary>
     public const int Port80Writes = 3;
 
     /// <summary>How many times the guest writes <see cref="UnbackedAddress"/>.</summary>
