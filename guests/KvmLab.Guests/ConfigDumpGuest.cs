@@ -53,83 +53,17 @@ public static class ConfigDumpGuest
         return g.Build("config-dump");
     }
 
-    // Every bus from 0 to the last one a bridge was given; every present function dumped, then (for a bridge) given
-    // bus numbers. EBP = function, DL = header type.
-    private static void EmitScan(GuestAssembler g, PciAccessMethod method, Iced.Intel.Label done)
-    {
-        var a = g.Asm;
-        var lastBus = g.Reserve(4);
-        var function = a.CreateLabel();
-        var absent = a.CreateLabel();
-        var nextFunction = a.CreateLabel();
-        var nextDevice = a.CreateLabel();
-        var busDone = a.CreateLabel();
-        var notBridge = a.CreateLabel();
-
-        a.xor(ebp, ebp);
-        a.Label(ref function);
-        a.mov(eax, ebp);
-        g.ConfigRead32(method);
-        a.cmp(ax, 0xFFFF);
-        a.je(absent);
-        a.lea(eax, __[ebp + 0xC]);
-        g.ConfigRead32(method);
-        a.shr(eax, 16);
-        a.mov(dl, al);
-        EmitDump(g, method);
-        if (method == PciAccessMethod.Ecam)
+    // Every present function dumped, then (a bridge, through ECAM) given bus numbers so the bus behind it is dumped too.
+    private static void EmitScan(GuestAssembler g, PciAccessMethod method, Iced.Intel.Label done) =>
+        PciBusWalk.Emit(g, method, () =>
         {
-            a.mov(al, dl);
-            a.and(al, 0x7F);
-            a.cmp(al, 1);
-            a.jne(notBridge);
-            g.LoadAddressOf(ecx, lastBus);
-            a.mov(eax, g.At(ecx));
-            a.inc(eax);
-            a.mov(g.At(ecx), eax);
-            a.mov(ebx, eax);
-            a.shl(ebx, 8);
-            a.or(ebx, eax);
-            a.shl(ebx, 8);
-            a.mov(ecx, ebp);
-            a.shr(ecx, 16);
-            a.and(ecx, 0xFF);
-            a.or(ebx, ecx);
-            a.lea(eax, __[ebp + 0x18]);
-            g.ConfigWrite32(method);
-            a.Label(ref notBridge);
-        }
-
-        a.test(ebp, 0x700);
-        a.jnz(nextFunction);
-        a.test(dl, 0x80);
-        a.jz(nextDevice);
-        a.Label(ref nextFunction);
-        a.mov(eax, ebp);
-        a.and(eax, 0xFFFF);
-        a.cmp(eax, 0xFF00);
-        a.jae(busDone);
-        a.add(ebp, 0x100);
-        a.jmp(function);
-        a.Label(ref absent);
-        a.test(ebp, 0x700);
-        a.jnz(nextFunction);
-        a.Label(ref nextDevice);
-        a.and(ebp, ~0x7FF);
-        a.add(ebp, 0x800);
-        a.test(ebp, 0xFFFF);
-        a.jnz(function);
-        a.sub(ebp, 0x1_0000);
-        a.Label(ref busDone);
-        a.and(ebp, 0xFF_0000);
-        a.add(ebp, 0x1_0000);
-        g.LoadAddressOf(eax, lastBus);
-        a.mov(eax, g.At(eax));
-        a.shl(eax, 16);
-        a.cmp(ebp, eax);
-        a.jbe(function);
-        a.jmp(done);
-    }
+            var a = g.Asm;
+            a.lea(eax, __[ebp + 0xC]);
+            g.ConfigRead32(method);
+            a.shr(eax, 16);
+            a.mov(dl, al);
+            EmitDump(g, method);
+        }, assignBuses: method == PciAccessMethod.Ecam, bridgeReport: null, done);
 
     // Lines of 16 bytes from EDI = 0 to the end (0x100 via conf1; via ECAM 0x1000, or 0x100 and the all-ones marker
     // when the dword at 0x100 reads all-ones). Keeps EBP and EDX.
@@ -171,7 +105,7 @@ public static class ConfigDumpGuest
 
         a.test(ebx, ebx);
         a.jz(next);
-        PrintFunction(g);
+        PciBusWalk.PrintAddress(g);
         a.mov(eax, edi);
         g.PrintHex(3);
         g.Print(":");
@@ -189,7 +123,7 @@ public static class ConfigDumpGuest
         a.jmp(line);
 
         a.Label(ref conventional);
-        PrintFunction(g);
+        PciBusWalk.PrintAddress(g);
         g.PrintLine(ConventionalMarker);
         a.Label(ref end);
     }
@@ -210,25 +144,5 @@ public static class ConfigDumpGuest
         a.or(eax, ebp);
         g.Pop(ecx);
         g.ConfigRead32(method);
-    }
-
-    // Prints "BB:DD.F " for EBP.
-    private static void PrintFunction(GuestAssembler g)
-    {
-        var a = g.Asm;
-        a.mov(eax, ebp);
-        a.shr(eax, 16);
-        g.PrintHex(2);
-        g.Print(":");
-        a.mov(eax, ebp);
-        a.shr(eax, 11);
-        a.and(eax, 0x1F);
-        g.PrintHex(2);
-        g.Print(".");
-        a.mov(eax, ebp);
-        a.shr(eax, 8);
-        a.and(eax, 7);
-        g.PrintHex(1);
-        g.Print(" ");
     }
 }

@@ -163,47 +163,20 @@ public static class EduIrqGuest
         return g.Build("edu-irq");
     }
 
-    // Interrupt gate (type 0xE, present, DPL 0) for Vector, in the current code segment; then LIDT.
     private static void InstallGate(GuestAssembler g, Iced.Intel.Label idt, Iced.Intel.Label idtr, Iced.Intel.Label handler, int gateSize)
     {
-        var a = g.Asm;
-        g.LoadAddressOf(ebx, idt);
-        g.LoadAddressOf(eax, handler);
-        a.mov(__word_ptr[g.At(ebx, Vector * gateSize)], ax);
-        a.mov(cx, cs);
-        a.mov(__word_ptr[g.At(ebx, Vector * gateSize + 2)], cx);
-        a.mov(__word_ptr[g.At(ebx, Vector * gateSize + 4)], 0x8E00);
-        a.shr(eax, 16);
-        a.mov(__word_ptr[g.At(ebx, Vector * gateSize + 6)], ax);
-        g.LoadAddressOf(ecx, idtr);
-        a.mov(__word_ptr[g.At(ecx)], (Vector + 1) * gateSize - 1);
-        a.mov(__dword_ptr[g.At(ecx, 2)], ebx);
-        a.lidt(__[g.At(ecx)]);
+        InterruptGate.Install(g, idt, idtr, handler, gateSize, Vector);
         g.PrintLine($"edu-irq: IDT gate for vector 0x{Vector:X2} installed");
     }
 
     private static void EmitHandler(GuestAssembler g, Iced.Intel.Label handler, Iced.Intel.Label halt, Iced.Intel.Label interrupts, bool returnWithIret)
     {
         var a = g.Asm;
-        var returnChecked = a.CreateLabel();
         a.Label(ref handler);
         foreach (var r in new[] { eax, ecx, edx, edi })
             g.Push(r);
-        // If the interrupt arrived between STI and HLT, the frame returns to the HLT, which would then sleep with the
-        // wake-up already consumed; step the return address past it. Hardware SVM and VMX honour STI's shadow and
-        // never take this branch; nested SVM emulated by QEMU 7.2's TCG was seen not to (1 run in 25: halted just
-        // past the HLT with IF set and the handler's line already printed). Four pushes sit above the return address.
-        g.LoadAddressOf(eax, halt);
-        if (g.Bitness == 64)
-            a.cmp(__qword_ptr[rsp + 32], rax);
-        else
-            a.cmp(__dword_ptr[esp + 16], eax);
-        a.jne(returnChecked);
-        if (g.Bitness == 64)
-            a.inc(__qword_ptr[rsp + 32]);
-        else
-            a.inc(__dword_ptr[esp + 16]);
-        a.Label(ref returnChecked);
+        // Four pushes sit above the return address, as the guard expects.
+        InterruptGate.StepReturnPastHalt(g, halt);
         g.MmioRead(EduRegisters.Bar0 + EduRegisters.InterruptStatus, 4);
         g.Print("edu-irq: handler: vector 0x40, interrupt status 0x");
         g.PrintHex();

@@ -120,20 +120,7 @@ public static class PciScanGuest
     internal static void PrintFunctionLine(GuestAssembler g, PciAccessMethod method)
     {
         var a = g.Asm;
-        a.mov(eax, ebp);
-        a.shr(eax, 16);
-        g.PrintHex(2);
-        g.Print(":");
-        a.mov(eax, ebp);
-        a.shr(eax, 11);
-        a.and(eax, 0x1F);
-        g.PrintHex(2);
-        g.Print(".");
-        a.mov(eax, ebp);
-        a.shr(eax, 8);
-        a.and(eax, 7);
-        g.PrintHex(1);
-        g.Print(" ");
+        PciBusWalk.PrintAddress(g);
         a.movzx(eax, cx);
         g.PrintHex(4);
         g.Print(":");

@@ -38,12 +38,6 @@ public static class PcieScanGuest
         const PciAccessMethod ecam = PciAccessMethod.Ecam;
         var g = new GuestAssembler(mode);
         var a = g.Asm;
-        var lastBus = g.Reserve(4);
-        var function = a.CreateLabel();
-        var absent = a.CreateLabel();
-        var nextFunction = a.CreateLabel();
-        var nextDevice = a.CreateLabel();
-        var busDone = a.CreateLabel();
         var done = a.CreateLabel();
         var notQ35 = a.CreateLabel();
 
@@ -52,51 +46,12 @@ public static class PcieScanGuest
         a.jne(notQ35);
         g.ConfigWrite(PciAccessMethod.Conf1, 0, 0, 0, 0x60, 4, (uint)PcLayout.EcamBase | 1);
         g.PrintLine($"pcie-scan: PCIEXBAR = 0x{PcLayout.EcamBase:X8} | enable: ECAM on");
-
-        // EBP = config address of the function (bus 23:16); the bus loop runs until no bridge added a bus.
-        a.xor(ebp, ebp);
-        a.Label(ref function);
-        a.mov(eax, ebp);
-        g.ConfigRead32(ecam);
-        a.cmp(ax, 0xFFFF);
-        a.je(absent);
-        a.mov(ecx, eax);
-        PciScanGuest.PrintFunctionLine(g, ecam);
-        PciScanGuest.PrintBars(g, ecam);
-        PrintCapabilities(g);
-        AssignBusNumbers(g, lastBus);
-
-        // After a present function 0 that is not multi-function, functions 1..7 are not probed.
-        a.test(ebp, 0x700);
-        a.jnz(nextFunction);
-        a.test(dl, 0x80);
-        a.jz(nextDevice);
-        a.Label(ref nextFunction);
-        a.mov(eax, ebp);
-        a.and(eax, 0xFFFF);
-        a.cmp(eax, 0xFF00);
-        a.jae(busDone);
-        a.add(ebp, 0x100);
-        a.jmp(function);
-        a.Label(ref absent);
-        a.test(ebp, 0x700);
-        a.jnz(nextFunction);
-        a.Label(ref nextDevice);
-        a.and(ebp, ~0x7FF);
-        a.add(ebp, 0x800);
-        a.test(ebp, 0xFFFF);
-        a.jnz(function);
-        a.sub(ebp, 0x1_0000);
-        a.Label(ref busDone);
-        // Next bus: EBP = (bus + 1) << 16 while bus + 1 <= last assigned bus.
-        a.and(ebp, 0xFF_0000);
-        a.add(ebp, 0x1_0000);
-        g.LoadAddressOf(eax, lastBus);
-        a.mov(eax, g.At(eax));
-        a.shl(eax, 16);
-        a.cmp(ebp, eax);
-        a.jbe(function);
-        a.jmp(done);
+        PciBusWalk.Emit(g, ecam, () =>
+        {
+            PciScanGuest.PrintFunctionLine(g, ecam);
+            PciScanGuest.PrintBars(g, ecam);
+            PrintCapabilities(g);
+        }, assignBuses: true, "  bridge: bus numbers primary/secondary/subordinate = ", done);
 
         a.Label(ref notQ35);
         g.PrintLine("pcie-scan: no q35 host bridge (8086:29c0) at 00:00.0: no PCIEXBAR to enable, no ECAM");
@@ -132,16 +87,16 @@ public static class PcieScanGuest
         a.lea(eax, __[ebp + edi]);
         g.ConfigRead32(PciAccessMethod.Ecam);
         g.Print("  cap 0x");
-        Push(g, eax);
+        g.Push(eax);
         a.mov(eax, edi);
         g.PrintHex(2);
         g.Print(" id 0x");
-        Pop(g, eax);
-        Push(g, eax);
+        g.Pop(eax);
+        g.Push(eax);
         a.movzx(eax, al);
         g.PrintHex(2);
         g.PrintLine("");
-        Pop(g, eax);
+        g.Pop(eax);
         a.cmp(al, 0x10);
         a.jne(notExpress);
         a.mov(ebx, 1);
@@ -168,62 +123,26 @@ public static class PcieScanGuest
         a.cmp(eax, -1);
         a.je(end);
         g.Print("  ecap 0x");
-        Push(g, eax);
+        g.Push(eax);
         a.mov(eax, edi);
         g.PrintHex(3);
         g.Print(" id 0x");
-        Pop(g, eax);
-        Push(g, eax);
+        g.Pop(eax);
+        g.Push(eax);
         a.movzx(eax, ax);
         g.PrintHex(4);
         g.Print(" v");
-        Pop(g, eax);
-        Push(g, eax);
+        g.Pop(eax);
+        g.Push(eax);
         a.shr(eax, 16);
         a.and(eax, 0xF);
         g.PrintHex(1);
         g.PrintLine("");
-        Pop(g, eax);
+        g.Pop(eax);
         a.shr(eax, 20);
         a.mov(edi, eax);
         a.cmp(edi, 0x100);
         a.jae(extendedWalk);
         a.Label(ref end);
     }
-
-    // For a type-1 header (DL & 0x7F == 1): primary = this bus, secondary = subordinate = ++lastBus (one level of
-    // bridges, as behind q35's root ports sits one link).
-    private static void AssignBusNumbers(GuestAssembler g, Iced.Intel.Label lastBus)
-    {
-        var a = g.Asm;
-        var notBridge = a.CreateLabel();
-        a.mov(al, dl);
-        a.and(al, 0x7F);
-        a.cmp(al, 1);
-        a.jne(notBridge);
-        g.LoadAddressOf(ecx, lastBus);
-        a.mov(eax, g.At(ecx));
-        a.inc(eax);
-        a.mov(g.At(ecx), eax);
-        // EBX = subordinate << 16 | secondary << 8 | primary
-        a.mov(ebx, eax);
-        a.shl(ebx, 8);
-        a.or(ebx, eax);
-        a.shl(ebx, 8);
-        a.mov(ecx, ebp);
-        a.shr(ecx, 16);
-        a.and(ecx, 0xFF);
-        a.or(ebx, ecx);
-        a.lea(eax, __[ebp + 0x18]);
-        g.ConfigWrite32(PciAccessMethod.Ecam);
-        g.Print("  bridge: bus numbers primary/secondary/subordinate = ");
-        a.mov(eax, ebx);
-        g.PrintHex(6);
-        g.PrintLine("");
-        a.Label(ref notBridge);
-    }
-
-    private static void Push(GuestAssembler g, Iced.Intel.AssemblerRegister32 r) => g.Push(r);
-
-    private static void Pop(GuestAssembler g, Iced.Intel.AssemblerRegister32 r) => g.Pop(r);
 }

@@ -325,23 +325,8 @@ public static class VirtioRngGuest
         g.PrintLine($"virtio-rng: MSI-X entry 0: address 0x{PcLayout.LocalApicBase:X8}, data 0x{Vector:X2}, unmasked; MSI-X enabled");
     }
 
-    // Interrupt gate (type 0xE, present, DPL 0) for Vector in the current code segment; then LIDT.
-    private static void InstallGate(GuestAssembler g, Label idt, Label idtr, Label handler, int gateSize)
-    {
-        var a = g.Asm;
-        g.LoadAddressOf(ebx, idt);
-        g.LoadAddressOf(eax, handler);
-        a.mov(__word_ptr[g.At(ebx, Vector * gateSize)], ax);
-        a.mov(cx, cs);
-        a.mov(__word_ptr[g.At(ebx, Vector * gateSize + 2)], cx);
-        a.mov(__word_ptr[g.At(ebx, Vector * gateSize + 4)], 0x8E00);
-        a.shr(eax, 16);
-        a.mov(__word_ptr[g.At(ebx, Vector * gateSize + 6)], ax);
-        g.LoadAddressOf(ecx, idtr);
-        a.mov(__word_ptr[g.At(ecx)], (Vector + 1) * gateSize - 1);
-        a.mov(__dword_ptr[g.At(ecx, 2)], ebx);
-        a.lidt(__[g.At(ecx)]);
-    }
+    private static void InstallGate(GuestAssembler g, Label idt, Label idtr, Label handler, int gateSize) =>
+        InterruptGate.Install(g, idt, idtr, handler, gateSize, Vector);
 
     // ESI = the common structure throughout.
     private static void StartDriver(GuestAssembler g, Label structures, Label multiplier, Label notifyAddress, Func<string, Label> failure)
@@ -527,23 +512,11 @@ public static class VirtioRngGuest
     private static void EmitHandler(GuestAssembler g, Label handler, Label halt, Label interrupts)
     {
         var a = g.Asm;
-        var returnChecked = a.CreateLabel();
         a.Label(ref handler);
         foreach (var r in new[] { eax, ecx, edx, edi })
             g.Push(r);
-        // As in edu-irq: a message taken between STI and HLT would return to the HLT and sleep for good with the
-        // wake-up consumed; step the return address past it. Four pushes sit above the return address.
-        g.LoadAddressOf(eax, halt);
-        if (g.Bitness == 64)
-            a.cmp(__qword_ptr[rsp + 32], rax);
-        else
-            a.cmp(__dword_ptr[esp + 16], eax);
-        a.jne(returnChecked);
-        if (g.Bitness == 64)
-            a.inc(__qword_ptr[rsp + 32]);
-        else
-            a.inc(__dword_ptr[esp + 16]);
-        a.Label(ref returnChecked);
+        // Four pushes sit above the return address, as the guard expects.
+        InterruptGate.StepReturnPastHalt(g, halt);
         g.LoadAddressOf(ecx, interrupts);
         a.inc(__dword_ptr[g.At(ecx)]);
         g.MmioWrite(PcLayout.LocalApicBase + LocalApicEoi, 4, 0);

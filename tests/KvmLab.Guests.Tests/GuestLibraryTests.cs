@@ -113,14 +113,7 @@ public class GuestLibraryTests
     [Fact]
     public void The_library_readme_lists_every_guest_with_its_board()
     {
-        var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "guests", "README.md"));
+        var readme = File.ReadAllText(Path.Combine(KvmLab.Testing.Repository.Root, "guests", "README.md"));
         Assert.All(GuestLibrary.All, g => Assert.Contains($"| `{g.Name}` | {g.Board ?? "any"} |", readme));
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Teaching.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("Teaching.sln not found above " + AppContext.BaseDirectory);
     }
 }

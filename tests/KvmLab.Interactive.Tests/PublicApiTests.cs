@@ -17,7 +17,7 @@ public class PublicApiTests
     public void Public_surface_matches_the_reviewed_listing(string assemblyName)
     {
         var listing = Listing(Assembly.Load(assemblyName));
-        var path = Path.Combine(RepositoryRoot(), "api", assemblyName + ".txt");
+        var path = Path.Combine(KvmLab.Testing.Repository.Root, "api", assemblyName + ".txt");
         if (Environment.GetEnvironmentVariable("KVMLAB_UPDATE_API") == "1")
         {
             File.WriteAllText(path, listing);
@@ -83,12 +83,5 @@ public class PublicApiTests
         if (!t.IsGenericType) return name;
         var tick = name.IndexOf('`');
         return (tick >= 0 ? name[..tick] : name) + "<" + string.Join(",", t.GetGenericArguments().Select(TypeName)) + ">";
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Teaching.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("Teaching.sln not found above " + AppContext.BaseDirectory);
     }
 }
