@@ -102,7 +102,7 @@ dotnet tool install --tool-path "$tools" KvmLab.Cli --version "$version" --add-s
 kvmlab=$tools/kvmlab
 [ -x "$kvmlab" ] || fail "dotnet tool install left no kvmlab in $tools"
 reported=$("$kvmlab" --version)
-[ "$reported" = "kvmlab $base.0" ] || fail "kvmlab --version printed '$reported'"
+[ "$reported" = "kvmlab $base.0 (jit)" ] || fail "kvmlab --version printed '$reported'"
 ok "dotnet tool install KvmLab.Cli --add-source FEED gives kvmlab ($reported)"
 
 "$kvmlab" guests >"$work/guests.txt" || fail "kvmlab guests exited $?"
