@@ -27,4 +27,11 @@ public enum ExitFlags : byte
     /// the in-kernel irqchip held the vCPU, or an access QEMU's trace shows without a KVM exit behind it).
     /// </summary>
     Observed = 32,
+
+    /// <summary>
+    /// The access reached PCI configuration space (a CONFIG_DATA access with the enable bit set, or an ECAM access):
+    /// the record holds the function and register it addressed, decoded when it was dispatched
+    /// (<see cref="ExitRecord.TryGetConfigTarget"/>).
+    /// </summary>
+    ConfigCycle = 64,
 }

@@ -156,6 +156,38 @@ public class MachineTests
     }
 
     [KvmFact]
+    public void Each_config_access_record_carries_the_function_and_register_the_host_reached()
+    {
+        var code = new byte[]
+        {
+            0xB8, 0x08, 0x10, 0x00, 0x80, // mov eax, 0x80001008 (00:02.0 reg 8)
+            0x66, 0xBA, 0xF8, 0x0C,       // mov dx, 0xcf8
+            0xEF,                         // out dx, eax
+            0x66, 0xBA, 0xFE, 0x0C,       // mov dx, 0xcfe
+            0xEC,                         // in al, dx (byte lane 2: reg 0x0a)
+            0xB8, 0x00, 0x18, 0x00, 0x00, // mov eax, 0x00001800 (enable bit clear)
+            0x66, 0xBA, 0xF8, 0x0C,       // mov dx, 0xcf8
+            0xEF,                         // out dx, eax
+            0x66, 0xBA, 0xFC, 0x0C,       // mov dx, 0xcfc
+            0xED,                         // in eax, dx (no cycle)
+            0xA1, 0x04, 0x80, 0x01, 0xB0, // mov eax, [0xB0018004] (ECAM 00:03.0 reg 4)
+            0x66, 0xBA, 0x01, 0x05,       // mov dx, 0x501
+            0xEF,                         // out dx, eax
+            0xF4,
+        };
+        using var m = KvmLab.Machine.Boot(Protected(code), new MachineOptions { Board = KvmLab.Boards.Board.Q35 });
+        m.Pci.WriteConfig(0, 0, KvmLab.Pci.Q35.Q35HostBridge.PciExBar, 4, (uint)PcLayout.EcamBase | 1);
+        m.Run();
+
+        var targets = m.Trace.Select(r => r.TryGetConfigTarget(out var f, out var reg) ? $"{f} reg 0x{reg:x2}" : null).ToList();
+        Assert.Equal([null, "00:02.0 reg 0x0a", null, null, "00:03.0 reg 0x04", null], targets);
+        // The value is the one the guest saw, whole, next to the target: the class code's byte, 00:03.0's command word.
+        Assert.Equal(0xFFUL, m.Trace[1].Value);
+        Assert.Equal(ExitFlags.ConfigCycle, m.Trace[1].Flags);
+        Assert.Equal(0xFFFFFFFFUL, m.Trace[3].Value);
+    }
+
+    [KvmFact]
     public void Pc_board_has_no_ecam_so_the_same_read_is_unassigned()
     {
         var code = new byte[]
