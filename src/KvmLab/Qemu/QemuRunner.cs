@@ -76,7 +76,9 @@ public sealed class QemuRunner
             "-device", $"isa-debug-exit,iobase=0x{PcLayout.DebugExitPort:x},iosize={PcLayout.DebugExitSize}",
         };
         args.AddRange(options.Board.QemuArguments());
-        args.AddRange(["-bios", biosPath, "-D", tracePath, "-msg", "timestamp=on"]);
+        // guest_errors: QEMU's memory core logs each access it refuses (no region, or a size or alignment the region
+        // rejects) with its address and size, the only trace such an exit leaves besides kvm_run_exit.
+        args.AddRange(["-bios", biosPath, "-D", tracePath, "-d", "guest_errors", "-msg", "timestamp=on"]);
         foreach (var e in TraceEvents) args.AddRange(["-trace", e]);
         return args;
     }

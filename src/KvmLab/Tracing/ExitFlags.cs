@@ -34,4 +34,10 @@ public enum ExitFlags : byte
     /// (<see cref="ExitRecord.TryGetConfigTarget"/>).
     /// </summary>
     ConfigCycle = 64,
+
+    /// <summary>
+    /// Not an exit: a line of an imported trace (QEMU's) that names an event but could not be read, cut off or
+    /// interleaved, so the trace may be missing an access here; <see cref="ExitRecord.Address"/> holds the line number.
+    /// </summary>
+    Unreadable = 128,
 }
