@@ -29,6 +29,32 @@ public class MachineTests
 
     private static GuestImage Protected(byte[] code) => new("test", code, PcLayout.DefaultFlatLoadAddress, PcLayout.DefaultFlatLoadAddress, CpuMode.Protected);
 
+    // 32-bit code: EAX to isa-debug-exit, then HLT.
+    private static readonly byte[] ExitWithEax =
+    [
+        0x66, 0xBA, 0x01, 0x05, // mov dx, 0x501
+        0xEF,                   // out dx, eax
+        0xF4,
+    ];
+
+    // q35 with PCIEXBAR enabled as firmware leaves it; pc has no ECAM at all.
+    private static KvmLab.Machine BootQ35WithEcam(byte[] code)
+    {
+        var m = KvmLab.Machine.Boot(Protected(code), new MachineOptions { Board = KvmLab.Boards.Board.Q35 });
+        m.Pci.WriteConfig(0, 0, KvmLab.Pci.Q35.Q35HostBridge.PciExBar, 4, (uint)PcLayout.EcamBase | 1);
+        return m;
+    }
+
+    // 32-bit code: CONFIG_ADDRESS <- configAddress, then an IN from the data port (a dword, or a byte into AL).
+    private static byte[] Conf1In(uint configAddress, ushort dataPort, bool dword) =>
+    [
+        0xB8, .. BitConverter.GetBytes(configAddress), // mov eax, configAddress
+        0x66, 0xBA, 0xF8, 0x0C,                         // mov dx, 0xcf8
+        0xEF,                                           // out dx, eax
+        0x66, 0xBA, (byte)dataPort, (byte)(dataPort >> 8), // mov dx, dataPort
+        dword ? (byte)0xED : (byte)0xEC,                // in eax, dx / in al, dx
+    ];
+
     [KvmFact]
     public void Debug_exit_ends_the_run_with_QEMU_status_and_serial_output()
     {
@@ -110,17 +136,7 @@ public class MachineTests
     [KvmFact]
     public void Conf1_read_of_edu_identity_reaches_the_guest()
     {
-        var code = new byte[]
-        {
-            0xB8, 0x00, 0x10, 0x00, 0x80, // mov eax, 0x80001000 (00:02.0 reg 0)
-            0x66, 0xBA, 0xF8, 0x0C,       // mov dx, 0xcf8
-            0xEF,                         // out dx, eax
-            0x66, 0xBA, 0xFC, 0x0C,       // mov dx, 0xcfc
-            0xED,                         // in eax, dx
-            0x66, 0xBA, 0x01, 0x05,       // mov dx, 0x501
-            0xEF,                         // out dx, eax
-            0xF4,
-        };
+        byte[] code = [.. Conf1In(0x80001000, 0xCFC, dword: true), .. ExitWithEax]; // 00:02.0 reg 0
         using var m = KvmLab.Machine.Boot(Protected(code));
         var result = m.Run();
         Assert.Equal(StopReason.DebugExit, result.Reason);
@@ -135,16 +151,8 @@ public class MachineTests
     [KvmFact]
     public void Ecam_read_of_edu_identity_is_an_mmio_exit()
     {
-        var code = new byte[]
-        {
-            0xA1, 0x00, 0x00, 0x01, 0xB0, // mov eax, [0xB0010000] (ECAM 00:02.0 reg 0)
-            0x66, 0xBA, 0x01, 0x05,       // mov dx, 0x501
-            0xEF,                         // out dx, eax
-            0xF4,
-        };
-        // q35 with PCIEXBAR enabled as firmware leaves it; pc has no ECAM at all (the test after this one).
-        using var m = KvmLab.Machine.Boot(Protected(code), new MachineOptions { Board = KvmLab.Boards.Board.Q35 });
-        m.Pci.WriteConfig(0, 0, KvmLab.Pci.Q35.Q35HostBridge.PciExBar, 4, (uint)PcLayout.EcamBase | 1);
+        byte[] code = [0xA1, 0x00, 0x00, 0x01, 0xB0, .. ExitWithEax]; // mov eax, [0xB0010000] (ECAM 00:02.0 reg 0)
+        using var m = BootQ35WithEcam(code);
         var result = m.Run();
         Assert.Equal((0x1234UL << 1) | 1, result.ExitStatus);
         var read = DeviceAccesses(m)[0];
@@ -158,25 +166,14 @@ public class MachineTests
     [KvmFact]
     public void Each_config_access_record_carries_the_function_and_register_the_host_reached()
     {
-        var code = new byte[]
-        {
-            0xB8, 0x08, 0x10, 0x00, 0x80, // mov eax, 0x80001008 (00:02.0 reg 8)
-            0x66, 0xBA, 0xF8, 0x0C,       // mov dx, 0xcf8
-            0xEF,                         // out dx, eax
-            0x66, 0xBA, 0xFE, 0x0C,       // mov dx, 0xcfe
-            0xEC,                         // in al, dx (byte lane 2: reg 0x0a)
-            0xB8, 0x00, 0x18, 0x00, 0x00, // mov eax, 0x00001800 (enable bit clear)
-            0x66, 0xBA, 0xF8, 0x0C,       // mov dx, 0xcf8
-            0xEF,                         // out dx, eax
-            0x66, 0xBA, 0xFC, 0x0C,       // mov dx, 0xcfc
-            0xED,                         // in eax, dx (no cycle)
+        byte[] code =
+        [
+            .. Conf1In(0x80001008, 0xCFE, dword: false), // 00:02.0 reg 8, byte lane 2: reg 0x0a
+            .. Conf1In(0x00001800, 0xCFC, dword: true),  // enable bit clear: no cycle
             0xA1, 0x04, 0x80, 0x01, 0xB0, // mov eax, [0xB0018004] (ECAM 00:03.0 reg 4)
-            0x66, 0xBA, 0x01, 0x05,       // mov dx, 0x501
-            0xEF,                         // out dx, eax
-            0xF4,
-        };
-        using var m = KvmLab.Machine.Boot(Protected(code), new MachineOptions { Board = KvmLab.Boards.Board.Q35 });
-        m.Pci.WriteConfig(0, 0, KvmLab.Pci.Q35.Q35HostBridge.PciExBar, 4, (uint)PcLayout.EcamBase | 1);
+            .. ExitWithEax,
+        ];
+        using var m = BootQ35WithEcam(code);
         m.Run();
 
         var targets = m.Trace.Select(r => r.TryGetConfigTarget(out var f, out var reg) ? $"{f} reg 0x{reg:x2}" : null).ToList();
