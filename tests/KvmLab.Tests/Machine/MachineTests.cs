@@ -185,6 +185,35 @@ public class MachineTests
     }
 
     [KvmFact]
+    public void Recording_the_config_target_of_each_access_allocates_nothing_per_exit()
+    {
+        byte[] code = [.. Conf1In(0x80001000, 0xCFC, dword: true), 0xEB, 0xFD]; // then: jmp back to the in
+        using var m = KvmLab.Machine.Boot(Protected(code), new MachineOptions { Tracing = true, TraceCapacity = 100_000 });
+        m.Run(new RunOptions { MaxExits = 1_000 });
+
+        // A run itself allocates its result; the exits in it must not: a run ten times longer allocates no more.
+        // Best of three: a round may catch the runtime's own one-off work.
+        long Allocated(long exits)
+        {
+            var fewest = long.MaxValue;
+            for (var round = 0; round < 3; round++)
+            {
+                m.Trace.Clear();
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                m.Run(new RunOptions { MaxExits = exits });
+                fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+            return fewest;
+        }
+        var shortRun = Allocated(2_000);
+        var longRun = Allocated(20_000);
+
+        Assert.Equal(shortRun, longRun);
+        Assert.True(m.Trace[^1].TryGetConfigTarget(out var function, out var register));
+        Assert.Equal(("00:02.0", 0), (function.ToString(), register));
+    }
+
+    [KvmFact]
     public void Pc_board_has_no_ecam_so_the_same_read_is_unassigned()
     {
         var code = new byte[]
