@@ -121,7 +121,7 @@ public static class TraceAligner
     private static void ExplainPiixHunks(List<(Op Op, int I, int J)> script, List<Step> a, List<Step> b, AlignedRow[] rows)
     {
         var hunkOf = new int[rows.Length];
-        var hunks = new List<HashSet<string>>();
+        var hunks = new List<HashSet<PciAddress>>();
         for (var n = 0; n < rows.Length;)
         {
             if (!TraceAlignment.IsDivergence(rows[n].Status))
@@ -129,33 +129,36 @@ public static class TraceAligner
                 hunkOf[n++] = -1;
                 continue;
             }
-            var functions = new HashSet<string>(StringComparer.Ordinal);
+            var functions = new HashSet<PciAddress>();
             for (; n < rows.Length && TraceAlignment.IsDivergence(rows[n].Status); n++)
             {
                 hunkOf[n] = hunks.Count;
                 foreach (var s in StepsOf(script[n], a, b))
-                    if (PiixFunction(s) is { } f) functions.Add(f.ToString());
+                    if (PiixFunction(s) is { } f) functions.Add(f);
             }
             hunks.Add(functions);
         }
 
-        var reportA = PiixReportLines(script, a, rows, hunkOf, hunks, Op.OnlyA, e => e.I);
-        var reportB = PiixReportLines(script, b, rows, hunkOf, hunks, Op.OnlyB, e => e.J);
+        var reportA = PiixReportLines(script, a, hunkOf, hunks, Op.OnlyA, e => e.I);
+        var reportB = PiixReportLines(script, b, hunkOf, hunks, Op.OnlyB, e => e.J);
         for (var n = 0; n < rows.Length; n++)
         {
             if (hunkOf[n] < 0 || hunks[hunkOf[n]].Count == 0) continue;
-            var steps = StepsOf(script[n], a, b).ToList();
-            if (steps.All(s => PiixFunction(s) is not null))
-                rows[n] = rows[n] with { Status = AlignmentStatus.Explained, Note = Join(rows[n].Note, rows[n].Note.Contains(KnownDifferences.PiixFunctions, StringComparison.Ordinal) ? "" : KnownDifferences.PiixFunctions) };
-            else if ((reportA.TryGetValue(n, out var f) || reportB.TryGetValue(n, out f)))
+            if (StepsOf(script[n], a, b).All(s => PiixFunction(s) is not null))
+            {
+                var note = rows[n].Note.Contains(KnownDifferences.PiixFunctions, StringComparison.Ordinal) ? rows[n].Note
+                    : Join(rows[n].Note, KnownDifferences.PiixFunctions);
+                rows[n] = rows[n] with { Status = AlignmentStatus.Explained, Note = note };
+            }
+            else if (reportA.TryGetValue(n, out var f) || reportB.TryGetValue(n, out f))
                 rows[n] = rows[n] with { Status = AlignmentStatus.Explained, Note = $"the guest reporting {f}, {PiixFunctionName(f)}" };
         }
     }
 
     // Rows of one side's serial accesses that print a whole line only that side printed, all of it inside PIIX hunks,
     // about a slot-1 function the hunk reached; by row, with the function the line is about.
-    private static Dictionary<int, PciAddress> PiixReportLines(List<(Op Op, int I, int J)> script, List<Step> steps, AlignedRow[] rows,
-        int[] hunkOf, List<HashSet<string>> hunks, Op only, Func<(Op Op, int I, int J), int> index)
+    private static Dictionary<int, PciAddress> PiixReportLines(List<(Op Op, int I, int J)> script, List<Step> steps,
+        int[] hunkOf, List<HashSet<PciAddress>> hunks, Op only, Func<(Op Op, int I, int J), int> index)
     {
         var rowOf = new Dictionary<int, int>();
         for (var n = 0; n < script.Count; n++)
@@ -169,7 +172,7 @@ public static class TraceAligner
             about = named ?? (text.StartsWith(' ') ? about : null);
             if (about is not { } f) continue;
             var lineRows = line.Steps.Select(i => rowOf[i]).ToList();
-            if (lineRows.Count == 0 || !lineRows.All(r => script[r].Op == only && hunkOf[r] >= 0 && hunks[hunkOf[r]].Contains(f.ToString())))
+            if (!lineRows.All(r => script[r].Op == only && hunkOf[r] >= 0 && hunks[hunkOf[r]].Contains(f)))
                 continue;
             foreach (var r in lineRows) result[r] = f;
         }
