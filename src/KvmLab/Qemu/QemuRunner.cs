@@ -15,8 +15,9 @@ namespace KvmLab.Qemu;
 /// at 0xFFFFFFF0 (and its last 64 KiB also at 0xF0000), and the CPU starts there in real mode at F000:FFF0. QEMU
 /// writes trace events with its "log" backend: without <c>-D</c> they go to stderr mixed with warnings, so the runner
 /// passes <c>-D file</c>, and <c>-msg timestamp=on</c> to get microsecond timestamps; <c>-trace NAME</c> alone enables
-/// an event (no <c>-d trace:</c> needed). The command line has no network device, monitor, display or gdb stub, so
-/// QEMU listens on nothing.
+/// an event (no <c>-d trace:</c> needed); <c>-d guest_errors</c> adds the memory core's line for each access it refuses
+/// (no region, or a size the region rejects), which has no trace event. The command line has no network device,
+/// monitor, display or gdb stub, so QEMU listens on nothing.
 /// </remarks>
 public sealed class QemuRunner
 {
