@@ -360,7 +360,7 @@ public sealed partial class Machine
         var record = new ExitRecord(ToNanos(exited - _epoch), ReasonOf(access), access, address, (byte)size, value, rip, flags,
             SourceOf(result.Region), RegisterOf(result), continuation ? 0 : ToNanos(exited - entered), ToNanos(done - exited));
         // The host decoded the function and register while it dispatched the access: keep them with the record.
-        if (result.Region is { } region && (ReferenceEquals(region, Pci.ConfigDataRegion) || ReferenceEquals(region, Pci.EcamRegion))
+        if (result is { IsOk: true, Region: { } region } && (ReferenceEquals(region, Pci.ConfigDataRegion) || ReferenceEquals(region, Pci.EcamRegion))
             && Pci.TakeCycle(out var function, out var register))
             record = record.WithConfigTarget(function, register);
         Append(record);

@@ -222,6 +222,7 @@ public sealed class PciHost
             uint address = host.ConfigAddress;
             if ((address & ConfigAddressEnable) == 0)
             {
+                host._cyclePending = false;
                 return uint.MaxValue;
             }
 
@@ -236,6 +237,7 @@ public sealed class PciHost
             uint address = host.ConfigAddress;
             if ((address & ConfigAddressEnable) == 0)
             {
+                host._cyclePending = false;
                 return;
             }
 
