@@ -80,7 +80,8 @@ internal static class SampleTraces
         public void EcamHeader(int dev)
         {
             foreach (var offset in new ulong[] { 0x00, 0x04, 0x08, 0x10, 0x34 })
-                Add(ExitReason.Mmio, TraceAccess.MmioRead, PcLayout.EcamBase + ((ulong)dev << 15) + offset, 4, 0, _ecam, ExitRecord.None, 400, 1200);
+                Add(ExitReason.Mmio, TraceAccess.MmioRead, PcLayout.EcamBase + ((ulong)dev << 15) + offset, 4, 0, _ecam, ExitRecord.None, 400, 1200,
+                    new Pci.PciAddress(0, dev, 0), (int)offset);
         }
 
         public void EduSession()
@@ -118,22 +119,24 @@ internal static class SampleTraces
                 _latch = address;
             }
             Add(ExitReason.Io, write ? TraceAccess.PioWrite : TraceAccess.PioRead, PcLayout.PciConfigDataPort + (uint)(offset & 3), size,
-                value, _confData, 0, 400, 1500);
+                value, _confData, 0, 400, 1500, new Pci.PciAddress(0, dev, 0), offset);
         }
 
         private void Edu(int register, bool write, uint value) =>
             Add(ExitReason.Mmio, write ? TraceAccess.MmioWrite : TraceAccess.MmioRead, PcLayout.PciMmioWindowBase + EduOffsets[register], 4,
                 value, _edu, (ushort)register, 350, 2000);
 
+        // A configuration access's record carries the function and register the host reached, as the run loop's do.
         private void Add(ExitReason reason, TraceAccess access, ulong address, int size, ulong value, ushort source, ushort register,
-            int minHandler, int maxHandler)
+            int minHandler, int maxHandler, Pci.PciAddress? function = null, int configRegister = 0)
         {
             // The final record is reserved for the HLT that ends every sample.
             if (Remaining <= 1) return;
             var run = 6500 + _random.Next(2000);
             var handler = minHandler + _random.Next(maxHandler - minHandler) + (_random.Next(1000) == 0 ? 40_000 : 0);
             _now += run;
-            Trace.Add(new ExitRecord(_now, reason, access, address, (byte)size, value, Rip(), ExitFlags.None, source, register, run, handler));
+            var record = new ExitRecord(_now, reason, access, address, (byte)size, value, Rip(), ExitFlags.None, source, register, run, handler);
+            Trace.Add(function is { } f ? record.WithConfigTarget(f, configRegister) : record);
             _now += handler;
         }
 

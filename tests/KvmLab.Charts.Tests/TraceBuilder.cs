@@ -19,6 +19,16 @@ internal sealed class TraceBuilder
     public TraceBuilder Mmio(bool write, ulong address, int size, ulong value, ushort source = ExitRecord.None, ushort register = ExitRecord.None) =>
         Add(ExitReason.Mmio, write ? TraceAccess.MmioWrite : TraceAccess.MmioRead, address, size, value, source, register);
 
+    /// <summary>A configuration access whose record carries the function and register the host reached.</summary>
+    public TraceBuilder Config(TraceAccess access, ulong address, int size, ulong value, KvmLab.Pci.PciAddress function, int register)
+    {
+        _now += 7000;
+        var reason = access.IsPio() ? ExitReason.Io : ExitReason.Mmio;
+        Trace.Add(new ExitRecord(_now, reason, access, address, (byte)size, value, 0x10000, ExitFlags.None, ExitRecord.None, ExitRecord.None, 7000, 1000)
+            .WithConfigTarget(function, register));
+        return this;
+    }
+
     public TraceBuilder Hlt() => Add(ExitReason.Hlt, TraceAccess.None, 0, 0, 0, ExitRecord.None, ExitRecord.None);
 
     public TraceBuilder Add(ExitReason reason, TraceAccess access, ulong address, int size, ulong value, ushort source, ushort register,

@@ -99,12 +99,13 @@ public class TraceChartsTests
     public void PciConfigMapCountsAccessesPerFunctionAndOffset()
     {
         var b = new TraceBuilder();
+        var edu = new KvmLab.Pci.PciAddress(0, 2, 0);
         b.Pio(true, 0xCF8, 4, 0x8000_1000)
-         .Pio(false, 0xCFC, 4, 0x11e8_1234)
-         .Pio(false, 0xCFC, 4, 0x11e8_1234)
+         .Config(TraceAccess.PioRead, 0xCFC, 4, 0x11e8_1234, edu, 0x00)
+         .Config(TraceAccess.PioRead, 0xCFC, 4, 0x11e8_1234, edu, 0x00)
          .Pio(true, 0xCF8, 4, 0x8000_0000)
-         .Pio(false, 0xCFE, 2, 0x1237)
-         .Mmio(false, PcLayout.EcamBase + (2UL << 15 | 0x10), 4, 0xE000_0000);
+         .Config(TraceAccess.PioRead, 0xCFE, 2, 0x1237, new KvmLab.Pci.PciAddress(0, 0, 0), 0x02)
+         .Config(TraceAccess.MmioRead, PcLayout.EcamBase + (2UL << 15 | 0x10), 4, 0xE000_0000, edu, 0x10);
 
         var chart = TraceCharts.PciConfigMap(b.Trace);
 

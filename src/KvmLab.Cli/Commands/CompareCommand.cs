@@ -123,13 +123,15 @@ internal sealed class CompareCommand : ICommand
                 {
                     Accelerator = accel, Timeout = timeout, Machine = new MachineOptions { Board = c.Board },
                 });
-                var exits = $"KvmLab {r.KvmLabTrace.Count} exits, QEMU {r.Qemu.Trace.KvmExits}";
+                var exits = $"KvmLab {r.KvmLabTrace.ExitCount} exits, QEMU {r.Qemu.Trace.KvmExits}";
                 if (c.Guest.Name != ConfigDumpGuest.Entry.Name)
                     return new CompareAll.Verdict(r.Agrees, r.Agrees ? exits : $"{exits}; {r.Alignment.Divergences.Count()} unexplained access difference(s)");
                 var bytes = ConfigSpaceComparison.Compare(r.KvmLabSerial, r.Qemu.SerialText, ConfigSpaceDifferenceReason.For(c.Board.Name));
                 var done = r.KvmLabSerial.Contains(ConfigDumpGuest.FinalLine, StringComparison.Ordinal) && r.Qemu.SerialText.Contains(ConfigDumpGuest.FinalLine, StringComparison.Ordinal);
-                return new CompareAll.Verdict(done && bytes.Unexplained.Count == 0,
-                    $"{bytes.Functions} functions byte for byte, {bytes.Unexplained.Count} unexplained of {bytes.Differences.Count} differing");
+                var unreadable = r.Qemu.Trace.MalformedLines;
+                return new CompareAll.Verdict(done && bytes.Unexplained.Count == 0 && unreadable == 0,
+                    $"{bytes.Functions} functions byte for byte, {bytes.Unexplained.Count} unexplained of {bytes.Differences.Count} differing"
+                    + (unreadable > 0 ? $"; {unreadable} unreadable QEMU trace line(s)" : ""));
             }, Console.Out);
         }
         catch (QemuNotFoundException e)

@@ -11,4 +11,11 @@ public interface IInterruptSink
 
     /// <summary>Delivers a message signalled interrupt: the 32-bit <paramref name="data"/> written to <paramref name="address"/>.</summary>
     void SendMsi(ulong address, uint data);
+
+    /// <summary>
+    /// Delivers MSI or MSI-X <paramref name="vector"/> of <paramref name="device"/>: the 32-bit <paramref name="data"/>
+    /// written to <paramref name="address"/>. A sink that records interrupts per device (the machine's trace) overrides
+    /// it; the rest deliver the message alone.
+    /// </summary>
+    void SendMsi(ulong address, uint data, string device, int vector) => SendMsi(address, data);
 }

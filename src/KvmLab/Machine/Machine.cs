@@ -51,7 +51,7 @@ public sealed partial class Machine : IDisposable
             Memory = AddressSpace.CreateMemory();
             Clock = new DeviceClock();
             Clock.DeadlineChanged += OnClockDeadlineChanged;
-            Interrupts = new VmInterruptSink(Vm, Options.InKernelIrqchip);
+            Interrupts = new VmInterruptSink(Vm, Options.InKernelIrqchip) { MsiSent = RecordMsi };
             var dma = new RamDma(Ram);
 
             Board = new BoardWiring(Options.EffectiveBoard, Io, Memory, Interrupts, dma, new BoardContext(Clock, Options));

@@ -18,6 +18,10 @@ public sealed partial class Machine
     private readonly VcpuKicker _kicker = null!;
     private readonly long _epoch;
     private readonly Dictionary<MemoryRegion, ushort> _sourceIndex = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<string, ushort> _msiSources = new(StringComparer.Ordinal);
+    private readonly ExitRecord[] _msisInDispatch = new ExitRecord[8];
+    private int _msisPending;
+    private bool _dispatching;
     private MemoryRegion? _lastRegion;
     private ushort _lastSource = ExitRecord.None;
     private ExitRecord _lastRecord;
@@ -161,10 +165,14 @@ public sealed partial class Machine
         switch (exit.Reason)
         {
             case ExitReason.Io:
+                _dispatching = true;
                 DispatchIo(exit.Io, rip, entered, exited);
+                _dispatching = false;
                 break;
             case ExitReason.Mmio:
+                _dispatching = true;
                 DispatchMmio(exit.Mmio, rip, entered, exited);
+                _dispatching = false;
                 break;
             default:
                 Record(exit.Reason, rip, entered, exited);
@@ -349,9 +357,50 @@ public sealed partial class Machine
         var flags = FlagsOf(result);
         if (continuation) flags |= ExitFlags.Continuation;
         if (DebugExit.ExitRequested) flags |= ExitFlags.EndsRun;
-        Append(new ExitRecord(ToNanos(exited - _epoch), ReasonOf(access), access, address, (byte)size, value, rip, flags,
-            SourceOf(result.Region), RegisterOf(result), continuation ? 0 : ToNanos(exited - entered), ToNanos(done - exited)));
+        var record = new ExitRecord(ToNanos(exited - _epoch), ReasonOf(access), access, address, (byte)size, value, rip, flags,
+            SourceOf(result.Region), RegisterOf(result), continuation ? 0 : ToNanos(exited - entered), ToNanos(done - exited));
+        // The host decoded the function and register while it dispatched the access: keep them with the record.
+        if (result is { IsOk: true, Region: { } region } && (ReferenceEquals(region, Pci.ConfigDataRegion) || ReferenceEquals(region, Pci.EcamRegion))
+            && Pci.TakeCycle(out var function, out var register))
+            record = record.WithConfigTarget(function, register);
+        Append(record);
+        if (Options.Tracing)
+            for (var i = 0; i < _msisPending; i++) Trace.Add(_msisInDispatch[i]);
+        _msisPending = 0;
     }
+
+    /// <summary>
+    /// A device sent an MSI (KVM_SIGNAL_MSI): a record of its own, a write of the message data to the message address
+    /// flagged <see cref="ExitFlags.Observed"/> (no exit), the device's vector as its register, so that it compares with
+    /// the MSI write QEMU's memory API traces. One the device sends while an access is dispatched follows that access's
+    /// record, as in QEMU's trace, which shows the access before the device model runs.
+    /// </summary>
+    private void RecordMsi(ulong address, uint data, string device, int vector)
+    {
+        var now = Stopwatch.GetTimestamp();
+        var record = new ExitRecord(ToNanos(now - _epoch), ExitReason.Unknown, TraceAccess.MmioWrite, address, 4, data, _lastRecord.Rip,
+            ExitFlags.Observed, MsiSource(device), vector is >= 0 and < ExitRecord.None ? (ushort)vector : ExitRecord.None, 0, 0);
+        // Not the machine's last record: that stays the exit a stop condition or a step looks at.
+        if (_dispatching && _msisPending < _msisInDispatch.Length) _msisInDispatch[_msisPending++] = record;
+        else if (Options.Tracing) Trace.Add(record);
+    }
+
+    // One source per device, named after the region QEMU's kvm accelerator traces MSI writes in; its register names
+    // are the device's vectors.
+    private ushort MsiSource(string device)
+    {
+        if (!Options.Tracing) return ExitRecord.None;
+        if (_msiSources.TryGetValue(device, out var index)) return index;
+        var vectors = Enumerable.Range(0, MsiVectorNames).Select(v => $"vector {v}").ToArray();
+        index = Trace.AddSource(new TraceSource(device, MsiRegion, "memory", vectors));
+        _msiSources[device] = index;
+        return index;
+    }
+
+    /// <summary>Region name of the MSI records (QEMU's under KVM: the in-kernel APIC's MSI region).</summary>
+    internal const string MsiRegion = "kvm-apic-msi";
+
+    private const int MsiVectorNames = 32;
 
     private void Append(in ExitRecord record)
     {

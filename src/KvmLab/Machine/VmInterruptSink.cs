@@ -36,6 +36,16 @@ public sealed class VmInterruptSink : IInterruptSink
         LineChanges++;
     }
 
+    /// <summary>Called with every MSI a device sends, delivered or dropped: the machine records it in its trace.</summary>
+    internal Action<ulong, uint, string, int>? MsiSent { get; set; }
+
+    /// <inheritdoc />
+    public void SendMsi(ulong address, uint data, string device, int vector)
+    {
+        MsiSent?.Invoke(address, data, device, vector);
+        SendMsi(address, data);
+    }
+
     /// <inheritdoc />
     public void SendMsi(ulong address, uint data)
     {

@@ -381,7 +381,7 @@ public abstract partial class PciDevice
         uint data = BinaryPrimitives.ReadUInt16LittleEndian(c[(at + (is64 ? 12 : 8))..]);
         uint enabledVectors = 1u << ((control & MsiControlMmeMask) >> 4);
         data = (data & ~(enabledVectors - 1)) | ((uint)vector & (enabledVectors - 1));
-        Bus.Interrupts.SendMsi(address, data);
+        Bus.Interrupts.SendMsi(address, data, Name, vector);
         return true;
     }
 

@@ -30,6 +30,9 @@ public sealed class PciHost
         new Register(0x0, 4, RegisterAccess.RW, "CONFIG_DATA", "the configuration dword CONFIG_ADDRESS selects; byte lanes by port"));
 
     private readonly AddressSpace _memory;
+    private PciAddress _cycleFunction;
+    private int _cycleRegister;
+    private bool _cyclePending;
 
     /// <summary>Creates the host with the i440FX host bridge (QEMU's pc machine).</summary>
     public PciHost(AddressSpace memory, AddressSpace io, IInterruptSink interrupts, IGuestPhysicalMemory guestMemory)
@@ -163,6 +166,27 @@ public sealed class PciHost
         device.WriteConfig(offset, Math.Min(size, limit - offset), value);
     }
 
+    /// <summary>
+    /// The function and register the last CONFIG_DATA or ECAM access reached, decoded as it was dispatched; true once
+    /// per such access (a CONFIG_DATA access with the enable bit clear performs no cycle). The run loop records them
+    /// in the access's trace record, so nobody has to re-derive them from the CONFIG_ADDRESS writes.
+    /// </summary>
+    internal bool TakeCycle(out PciAddress function, out int register)
+    {
+        function = _cycleFunction;
+        register = _cycleRegister;
+        var pending = _cyclePending;
+        _cyclePending = false;
+        return pending;
+    }
+
+    private void Performed(PciAddress function, int register)
+    {
+        _cycleFunction = function;
+        _cycleRegister = register;
+        _cyclePending = true;
+    }
+
     private static IEnumerable<PciDevice> DevicesOf(PciBus bus)
     {
         foreach (PciDevice device in bus.Devices)
@@ -198,11 +222,14 @@ public sealed class PciHost
             uint address = host.ConfigAddress;
             if ((address & ConfigAddressEnable) == 0)
             {
+                host._cyclePending = false;
                 return uint.MaxValue;
             }
 
             PciAddress function = PciAddress.FromConfigAddress(address);
-            return host.ReadConfig(function.Bus, function.DevFn, PciAddress.Conf1Register(address, offset), size, PciConfig.Size);
+            int register = PciAddress.Conf1Register(address, offset);
+            host.Performed(function, register);
+            return host.ReadConfig(function.Bus, function.DevFn, register, size, PciConfig.Size);
         }
 
         public void Write(ulong offset, int size, ulong value)
@@ -210,11 +237,14 @@ public sealed class PciHost
             uint address = host.ConfigAddress;
             if ((address & ConfigAddressEnable) == 0)
             {
+                host._cyclePending = false;
                 return;
             }
 
             PciAddress function = PciAddress.FromConfigAddress(address);
-            host.WriteConfig(function.Bus, function.DevFn, PciAddress.Conf1Register(address, offset), size, (uint)value, PciConfig.Size);
+            int register = PciAddress.Conf1Register(address, offset);
+            host.Performed(function, register);
+            host.WriteConfig(function.Bus, function.DevFn, register, size, (uint)value, PciConfig.Size);
         }
     }
 
@@ -223,12 +253,14 @@ public sealed class PciHost
         public ulong Read(ulong offset, int size)
         {
             PciAddress function = PciAddress.FromEcamOffset(offset);
+            host.Performed(function, PciAddress.EcamRegister(offset));
             return host.ReadConfig(function.Bus, function.DevFn, PciAddress.EcamRegister(offset), size);
         }
 
         public void Write(ulong offset, int size, ulong value)
         {
             PciAddress function = PciAddress.FromEcamOffset(offset);
+            host.Performed(function, PciAddress.EcamRegister(offset));
             host.WriteConfig(function.Bus, function.DevFn, PciAddress.EcamRegister(offset), size, (uint)value);
         }
     }

@@ -6,7 +6,7 @@ public enum AlignmentStatus
     /// <summary>Same region, direction, address and size on both sides, and the same value(s).</summary>
     Match,
 
-    /// <summary>The same access on both sides, but the value differs (for a collapsed poll: the value that ended it).</summary>
+    /// <summary>The same access on both sides, but the value differs (for a poll: the value every read returned).</summary>
     ValueMismatch,
 
     /// <summary>Only KvmLab made this access.</summary>
@@ -15,8 +15,8 @@ public enum AlignmentStatus
     /// <summary>Only QEMU made (or traced) this access.</summary>
     OnlyQemu,
 
-    /// <summary>A run of reads of one register (a poll) on both sides that ended with the same value, read a different
-    /// number of times or through different intermediate values: timing, not behaviour.</summary>
+    /// <summary>A poll: identical reads of one register that returned one value, made a different number of times on
+    /// the two sides, or by one side only right before both read the value that ended it: timing, not behaviour.</summary>
     Collapsed,
 
     /// <summary>

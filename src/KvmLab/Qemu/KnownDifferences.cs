@@ -12,15 +12,10 @@ public static class KnownDifferences
         "QEMU's firmware stub (the exported BIOS image) runs before the payload: it opens the A20 gate through port 0x92 " +
         "(read, set bit 1, write) and copies the payload into RAM; KvmLab's loader writes guest RAM directly, so the payload starts at once";
 
-    /// <summary>QEMU-only accesses no vCPU made, ahead of the guest's first one (e.g. the MSI write at reset under TCG).</summary>
+    /// <summary>QEMU-only accesses no vCPU made (no kvm_run_exit behind them), ahead of QEMU's first exit and of the
+    /// guest's first access (e.g. the MSI write at reset under TCG).</summary>
     public const string QemuResetActivity =
         "QEMU's own activity at reset (no vCPU made this access), before the guest's first instruction";
-
-    /// <summary>QEMU-only writes to the MSI region that no vCPU made: a device raising its MSI.</summary>
-    public const string MsiDelivery =
-        "a device raising its MSI: QEMU's msi_notify stores the message data at the message address (0xFEE00000) through " +
-        "the memory API, which traces it as a write to the APIC's MSI region; KvmLab's device hands the same message to " +
-        "KVM_SIGNAL_MSI directly, which is not a memory access and leaves no trace record";
 
     /// <summary>Configuration accesses that reach QEMU's PIIX3 functions.</summary>
     public const string PiixFunctions =

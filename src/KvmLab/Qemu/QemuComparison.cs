@@ -51,7 +51,8 @@ public sealed class QemuComparison
 
     /// <summary>
     /// True when both runs finished with the same isa-debug-exit value, and neither the accesses nor the serial output
-    /// differ beyond the known, explained differences between the two machines.
+    /// differ beyond the known, explained differences between the two machines (a line of QEMU's trace that could
+    /// not be read is such a difference: the alignment shows it where it was).
     /// </summary>
     public bool Agrees => Alignment.Agrees && SerialLines.All(l => l.Status != SerialLineStatus.Differs)
         && KvmLabDebugExitValue is { } k && k == Qemu.DebugExitValue;

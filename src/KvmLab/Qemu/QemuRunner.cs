@@ -15,8 +15,9 @@ namespace KvmLab.Qemu;
 /// at 0xFFFFFFF0 (and its last 64 KiB also at 0xF0000), and the CPU starts there in real mode at F000:FFF0. QEMU
 /// writes trace events with its "log" backend: without <c>-D</c> they go to stderr mixed with warnings, so the runner
 /// passes <c>-D file</c>, and <c>-msg timestamp=on</c> to get microsecond timestamps; <c>-trace NAME</c> alone enables
-/// an event (no <c>-d trace:</c> needed). The command line has no network device, monitor, display or gdb stub, so
-/// QEMU listens on nothing.
+/// an event (no <c>-d trace:</c> needed); <c>-d guest_errors</c> adds the memory core's line for each access it refuses
+/// (no region, or a size the region rejects), which has no trace event. The command line has no network device,
+/// monitor, display or gdb stub, so QEMU listens on nothing.
 /// </remarks>
 public sealed class QemuRunner
 {
@@ -76,7 +77,9 @@ public sealed class QemuRunner
             "-device", $"isa-debug-exit,iobase=0x{PcLayout.DebugExitPort:x},iosize={PcLayout.DebugExitSize}",
         };
         args.AddRange(options.Board.QemuArguments());
-        args.AddRange(["-bios", biosPath, "-D", tracePath, "-msg", "timestamp=on"]);
+        // guest_errors: QEMU's memory core logs each access it refuses (no region, or a size or alignment the region
+        // rejects) with its address and size, the only trace such an exit leaves besides kvm_run_exit.
+        args.AddRange(["-bios", biosPath, "-D", tracePath, "-d", "guest_errors", "-msg", "timestamp=on"]);
         foreach (var e in TraceEvents) args.AddRange(["-trace", e]);
         return args;
     }

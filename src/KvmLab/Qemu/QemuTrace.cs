@@ -45,13 +45,22 @@ public sealed class QemuTrace
     /// </summary>
     public int ExitsWithoutAccess { get; internal set; }
 
+    /// <summary>
+    /// Accesses QEMU's memory core refused and logged (<c>-d guest_errors</c>: "Invalid read at addr ..."): no region
+    /// (region '(null)', address absolute, flagged <see cref="ExitFlags.Unassigned"/>) or a size or alignment the
+    /// region rejects (flagged <see cref="ExitFlags.Rejected"/>; QEMU logs the offset into the region, which is what
+    /// the record's address then holds). QEMU does not log the value: it is 0 in the record.
+    /// </summary>
+    public int InvalidAccesses { get; internal set; }
+
     /// <summary>Further accesses of one IO exit (string I/O: rep ins/outs), flagged <see cref="ExitFlags.Continuation"/>.</summary>
     public int Continuations { get; internal set; }
 
     /// <summary>Lines that are not one of the three events (QEMU warnings, other trace events): skipped.</summary>
     public int IgnoredLines { get; internal set; }
 
-    /// <summary>Lines naming an event whose fields could not be read (cut off or interleaved output): skipped.</summary>
+    /// <summary>Lines naming an event whose fields could not be read (cut off or interleaved output): each is a record
+    /// flagged <see cref="ExitFlags.Unreadable"/>, which the alignment reports as a divergence.</summary>
     public int MalformedLines { get; internal set; }
 
     /// <summary>True when lines carried <c>-msg timestamp=on</c>'s "pid@seconds.micros:" prefix, so timings are real.</summary>
@@ -60,5 +69,5 @@ public sealed class QemuTrace
     /// <inheritdoc />
     public override string ToString() =>
         $"QEMU trace: {Lines} lines, {KvmExits} kvm exits, {Accesses} accesses ({AccessesWithoutExit} without an exit), " +
-        $"{ExitsWithoutAccess} exits without an access, {IgnoredLines} ignored, {MalformedLines} malformed";
+        $"{InvalidAccesses} refused, {ExitsWithoutAccess} exits without an access, {IgnoredLines} ignored, {MalformedLines} malformed";
 }

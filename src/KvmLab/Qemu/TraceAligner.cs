@@ -9,18 +9,25 @@ namespace KvmLab.Qemu;
 /// Lines up a KvmLab trace with a QEMU trace of the same guest, access by access, the way <c>diff</c> lines up two
 /// files: a shortest edit script (Myers) over the device accesses of both traces, where two accesses correspond when
 /// they hit the same region in the same direction at the same address with the same size (and, for PCI configuration
-/// accesses, address the same function and register); values are then compared.
+/// accesses, reach the same function and register, as each trace recorded when the access was dispatched); values
+/// are then compared.
 /// </summary>
 /// <remarks>
-/// Runs of consecutive reads of one register (an LSR or busy-bit poll) are first collapsed into one step per side,
-/// because how often a guest polls depends on timing, not on the device model; such a pair is
-/// <see cref="AlignmentStatus.Collapsed"/> when both polls ended with the same value. Accesses no region served
-/// (unassigned addresses, sizes a region rejects) are compared as <see cref="Unclaimed"/>: QEMU's trace shows them only
-/// as a kvm_run_exit with no ops line, so their address is unknown on QEMU's side. Known structural differences
-/// between the machines (<see cref="KnownDifferences"/>: QEMU's firmware stub, its PIIX3 functions at 00:01.x and the
-/// guest's report of them, QEMU's own reset activity, the transmit writes of a line the guest declared random) turn
-/// their rows into <see cref="AlignmentStatus.Explained"/> ones with the reason in the note: they stay in the
-/// alignment, visible, but do not count as divergences.
+/// Only runs of identical reads that returned identical values (a guest polling a status register) are collapsed, one
+/// step per side that counts the reads; every other read is a step of its own and its value is compared. Reads are
+/// first paired only with reads that returned the same value, then, inside each stretch that did not pair, by
+/// access alone, so a changed value shows as a <see cref="AlignmentStatus.ValueMismatch"/> in place. A poll is
+/// <see cref="AlignmentStatus.Collapsed"/> when both sides polled the same value a different number of times, or when
+/// only one side polled before both read the value that ended it: how often a guest polls depends on timing, not on
+/// the device model. Accesses no region served (<see cref="Unclaimed"/>) are compared by address space, direction,
+/// size and address (or, for a size a region rejected, by that region: QEMU logs the offset into it), and by value
+/// where both traces hold it. MSIs are writes of the message data to the message address on both sides (KvmLab records
+/// each one it sends; QEMU's memory API traces the store) and compare like any access. Known structural differences
+/// between the machines (<see cref="KnownDifferences"/>) turn exactly the rows they are about into
+/// <see cref="AlignmentStatus.Explained"/> ones with the reason in the note: QEMU's firmware stub, QEMU's reset
+/// activity (accesses no vCPU made, before QEMU's first exit), configuration accesses that reach QEMU's PIIX3
+/// functions at 00:01.x, the lines the guest prints only about those functions, and the transmit writes of a line the
+/// guest declared random. They stay in the alignment, visible, but do not count as divergences.
 /// </remarks>
 public static class TraceAligner
 {
@@ -40,9 +47,9 @@ public static class TraceAligner
     {
         ArgumentNullException.ThrowIfNull(kvmLab);
         ArgumentNullException.ThrowIfNull(qemu);
-        var a = Collapse(Steps(kvmLab));
-        var b = Collapse(Steps(qemu));
-        var script = Diff(a, b);
+        var a = Collapse(Steps(kvmLab, qemuSide: false));
+        var b = Collapse(Steps(qemu, qemuSide: true));
+        var script = Refine(Diff(a, b, 0, a.Count, 0, b.Count, Step.SameAccessAndValue), a, b);
         var rows = new AlignedRow[script.Count];
         for (var n = 0; n < script.Count; n++)
         {
@@ -54,73 +61,160 @@ public static class TraceAligner
                 _ => new AlignedRow(null, b[j].ToAccess(), AlignmentStatus.OnlyQemu, OnlyNote(b[j], qemuSide: true)),
             };
         }
-        ExplainQemuActivity(script, b, rows);
+        ExplainQemuActivity(script, b, rows, FirstExit(qemu));
+        ExplainPolls(script, a, b, rows);
         ExplainPiixHunks(script, a, b, rows);
         if (randomLinePrefixes is { Count: > 0 }) ExplainRandomLines(script, a, b, rows, randomLinePrefixes);
         return new TraceAlignment(kvmLab.Name, qemu.Name, rows, Counts(a, b));
     }
 
-    // Leading QEMU-only accesses to regions KvmLab does not have happen before the payload's first instruction; later
-    // ones to the MSI region with no exit behind them are a device raising its MSI through QEMU's memory API.
-    private static void ExplainQemuActivity(List<(Op Op, int I, int J)> script, List<Step> b, AlignedRow[] rows)
+    // Index of the first record that is a KVM exit of QEMU's vCPU; int.MaxValue when there is none (TCG).
+    private static int FirstExit(Trace trace)
     {
-        var leading = true;
-        for (var n = 0; n < script.Count; n++)
+        for (var i = 0; i < trace.Count; i++)
+            if (trace[i].Reason != ExitReason.Unknown) return i;
+        return int.MaxValue;
+    }
+
+    // Leading QEMU-only accesses before the payload's first instruction: QEMU's firmware stub (port 0x92), and
+    // accesses no vCPU made ahead of QEMU's first exit, to a region KvmLab does not have or to the MSI region.
+    private static void ExplainQemuActivity(List<(Op Op, int I, int J)> script, List<Step> b, AlignedRow[] rows, int firstExit)
+    {
+        for (var n = 0; n < script.Count && script[n].Op == Op.OnlyB; n++)
         {
-            if (script[n].Op != Op.OnlyB)
-            {
-                leading = false;
-                continue;
-            }
             var s = b[script[n].J];
-            if (s.Region == Unclaimed || QemuRegions.Shared.Contains(s.Region))
-            {
-                leading = false;
-                continue;
-            }
-            string? why = leading ? (s.Region == "port92" ? KnownDifferences.FirmwareStub : KnownDifferences.QemuResetActivity)
-                : s.Region is "apic-msi" or "kvm-apic-msi" && s.Access.IsWrite() && s.Reason == ExitReason.Unknown ? KnownDifferences.MsiDelivery
+            string? why = s.Region == "port92" ? KnownDifferences.FirmwareStub
+                : s.Reason == ExitReason.Unknown && s.First < firstExit && s.Region != Unclaimed
+                    && (s.Key == MsiRegion || !QemuRegions.Shared.Contains(s.Region)) ? KnownDifferences.QemuResetActivity
                 : null;
-            if (why is not null) rows[n] = rows[n] with { Status = AlignmentStatus.Explained, Note = why };
+            if (why is null) return;
+            rows[n] = rows[n] with { Status = AlignmentStatus.Explained, Note = why };
         }
     }
 
-    // A hunk (a run of rows that are neither matches nor polls) is explained by QEMU's PIIX3 functions when one of its
-    // configuration accesses reached slot 1 of bus 0 and everything else in it is the guest's reaction: further
-    // accesses to slot 1 and serial output. Otherwise only its accesses to slot 1 are.
+    // A stretch of divergent rows that is one side's poll of a register, right before both sides read the value that
+    // ended it, is timing: the other side found the register ready at its first read.
+    private static void ExplainPolls(List<(Op Op, int I, int J)> script, List<Step> a, List<Step> b, AlignedRow[] rows)
+    {
+        for (var n = 0; n + 1 < rows.Length; n++)
+        {
+            if (rows[n].Status is not (AlignmentStatus.OnlyKvmLab or AlignmentStatus.OnlyQemu)) continue;
+            if (n > 0 && TraceAlignment.IsDivergence(rows[n - 1].Status)) continue;
+            if (script[n + 1].Op != Op.Both) continue;
+            var poll = script[n].Op == Op.OnlyA ? a[script[n].I] : b[script[n].J];
+            var next = script[n].Op == Op.OnlyA ? a[script[n + 1].I] : b[script[n + 1].J];
+            if (!poll.Access.IsRead() || !Step.SameAccess(poll, next) || poll.Value == next.Value || rows[n + 1].Status != AlignmentStatus.Match) continue;
+            var side = script[n].Op == Op.OnlyA ? "KvmLab" : "QEMU";
+            var other = script[n].Op == Op.OnlyA ? "QEMU" : "KvmLab";
+            rows[n] = rows[n] with
+            {
+                Status = AlignmentStatus.Collapsed,
+                Note = Join(rows[n].Note, $"poll: {side} read 0x{poll.Value:x} {poll.Count}x before both read 0x{next.Value:x}; {other} read it at once"),
+            };
+        }
+    }
+
+    // Within a hunk (a run of divergent rows) that reaches QEMU's PIIX3 functions in slot 1 of bus 0, the rows of
+    // configuration accesses to slot 1 are explained, and so are the serial accesses of each line that only one side
+    // printed, inside such hunks, about a slot-1 function it reached there (the line names it, or continues, indented, a
+    // line that does). Nothing else is: a value mismatch at any other device or on the serial port still counts.
     private static void ExplainPiixHunks(List<(Op Op, int I, int J)> script, List<Step> a, List<Step> b, AlignedRow[] rows)
     {
-        var start = 0;
-        while (start < rows.Length)
+        var hunkOf = new int[rows.Length];
+        var hunks = new List<HashSet<PciAddress>>();
+        for (var n = 0; n < rows.Length;)
         {
-            if (!TraceAlignment.IsDivergence(rows[start].Status))
+            if (!TraceAlignment.IsDivergence(rows[n].Status))
             {
-                start++;
+                hunkOf[n++] = -1;
                 continue;
             }
-            var end = start;
-            while (end < rows.Length && TraceAlignment.IsDivergence(rows[end].Status)) end++;
-            var steps = Enumerable.Range(start, end - start).SelectMany(n => StepsOf(script[n], a, b)).ToList();
-            if (steps.Any(IsPiixConfig) && steps.All(s => IsPiixConfig(s) || s.Region == "serial"))
+            var functions = new HashSet<PciAddress>();
+            for (; n < rows.Length && TraceAlignment.IsDivergence(rows[n].Status); n++)
             {
-                uint? function = null;
-                for (var n = start; n < end; n++)
-                {
-                    var config = StepsOf(script[n], a, b).FirstOrDefault(IsPiixConfig);
-                    if (config is not null) function = config.ConfigAddress;
-                    var note = config is not null ? rows[n].Note
-                        : Join(rows[n].Note, function is { } f ? $"the guest reporting {Bdf(f)}, {PiixFunctionName(f)}" : KnownDifferences.PiixReport);
-                    rows[n] = rows[n] with { Status = AlignmentStatus.Explained, Note = note };
-                }
+                hunkOf[n] = hunks.Count;
+                foreach (var s in StepsOf(script[n], a, b))
+                    if (PiixFunction(s) is { } f) functions.Add(f);
             }
-            else
-            {
-                // Something else diverged here too: the accesses to slot 1 are still structural, the rest is not.
-                for (var n = start; n < end; n++)
-                    if (StepsOf(script[n], a, b).All(IsPiixConfig)) rows[n] = rows[n] with { Status = AlignmentStatus.Explained };
-            }
-            start = end;
+            hunks.Add(functions);
         }
+
+        var reportA = PiixReportLines(script, a, hunkOf, hunks, Op.OnlyA, e => e.I);
+        var reportB = PiixReportLines(script, b, hunkOf, hunks, Op.OnlyB, e => e.J);
+        for (var n = 0; n < rows.Length; n++)
+        {
+            if (hunkOf[n] < 0 || hunks[hunkOf[n]].Count == 0) continue;
+            if (StepsOf(script[n], a, b).All(s => PiixFunction(s) is not null))
+            {
+                var note = rows[n].Note.Contains(KnownDifferences.PiixFunctions, StringComparison.Ordinal) ? rows[n].Note
+                    : Join(rows[n].Note, KnownDifferences.PiixFunctions);
+                rows[n] = rows[n] with { Status = AlignmentStatus.Explained, Note = note };
+            }
+            else if (reportA.TryGetValue(n, out var f) || reportB.TryGetValue(n, out f))
+                rows[n] = rows[n] with { Status = AlignmentStatus.Explained, Note = $"the guest reporting {f}, {PiixFunctionName(f)}" };
+        }
+    }
+
+    // Rows of one side's serial accesses that print a whole line only that side printed, all of it inside PIIX hunks,
+    // about a slot-1 function the hunk reached; by row, with the function the line is about.
+    private static Dictionary<int, PciAddress> PiixReportLines(List<(Op Op, int I, int J)> script, List<Step> steps,
+        int[] hunkOf, List<HashSet<PciAddress>> hunks, Op only, Func<(Op Op, int I, int J), int> index)
+    {
+        var rowOf = new Dictionary<int, int>();
+        for (var n = 0; n < script.Count; n++)
+            if (index(script[n]) >= 0) rowOf[index(script[n])] = n;
+        var result = new Dictionary<int, PciAddress>();
+        PciAddress? about = null;
+        foreach (var line in SerialLines(steps))
+        {
+            var text = line.Text;
+            var named = NamedFunction(text);
+            about = named ?? (text.StartsWith(' ') ? about : null);
+            if (about is not { } f) continue;
+            var lineRows = line.Steps.Select(i => rowOf[i]).ToList();
+            if (!lineRows.All(r => script[r].Op == only && hunkOf[r] >= 0 && hunks[hunkOf[r]].Contains(f)))
+                continue;
+            foreach (var r in lineRows) result[r] = f;
+        }
+        return result;
+    }
+
+    // "00:01.1 8086:7010 ...": the function a line of the guest's bus report starts with, when it is in slot 1 of bus 0.
+    private static PciAddress? NamedFunction(string text)
+    {
+        if (text.Length < 7 || text[2] != ':' || text[5] != '.') return null;
+        if (!int.TryParse(text.AsSpan(0, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var bus)
+            || !int.TryParse(text.AsSpan(3, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var device)
+            || !int.TryParse(text.AsSpan(6, 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var function))
+            return null;
+        return bus == 0 && device == 1 ? new PciAddress(0, 1, function) : null;
+    }
+
+    private readonly record struct SerialLine(string Text, List<int> Steps);
+
+    // The lines one side printed through COM1's transmit register, each with every serial step that printed it: its
+    // transmit writes and the status polls ahead of each of them.
+    private static List<SerialLine> SerialLines(List<Step> steps)
+    {
+        var lines = new List<SerialLine>();
+        var text = new System.Text.StringBuilder();
+        var current = new List<int>();
+        for (var i = 0; i < steps.Count; i++)
+        {
+            if (steps[i].Region != "serial") continue;
+            current.Add(i);
+            if (steps[i] is not { Access: TraceAccess.PioWrite, Address: PcLayout.Com1Port }) continue;
+            var c = (char)(byte)(steps[i].Value ?? 0);
+            if (c == '\n')
+            {
+                lines.Add(new SerialLine(text.ToString().TrimEnd('\r'), current));
+                text.Clear();
+                current = [];
+            }
+            else text.Append(c);
+        }
+        if (text.Length > 0) lines.Add(new SerialLine(text.ToString(), current));
+        return lines;
     }
 
     // A transmit write whose value differs is explained when, on both sides, it prints a line with a random prefix.
@@ -137,25 +231,14 @@ public static class TraceAligner
         }
     }
 
-    // The steps that transmitted the bytes (and the newline) of lines starting with one of the prefixes, found in the
-    // text the transmit writes themselves carry.
+    // The transmit writes (and the newline) of lines starting with one of the prefixes.
     private static HashSet<int> RandomLineSteps(List<Step> steps, IReadOnlyList<string> prefixes)
     {
-        var transmit = new List<int>();
-        for (var i = 0; i < steps.Count; i++)
-            if (steps[i] is { Region: "serial", Access: TraceAccess.PioWrite, Address: PcLayout.Com1Port })
-                transmit.Add(i);
-        var text = new string(transmit.Select(i => (char)(byte)(steps[i].Runs[0].Value ?? 0)).ToArray());
         var random = new HashSet<int>();
-        var start = 0;
-        while (start < text.Length)
-        {
-            var nl = text.IndexOf('\n', start);
-            var end = nl < 0 ? text.Length : nl + 1;
-            if (prefixes.Any(p => p.Length > 0 && string.CompareOrdinal(text, start, p, 0, p.Length) == 0))
-                for (var k = start; k < end; k++) random.Add(transmit[k]);
-            start = end;
-        }
+        foreach (var line in SerialLines(steps))
+            if (prefixes.Any(p => p.Length > 0 && line.Text.StartsWith(p, StringComparison.Ordinal)))
+                foreach (var i in line.Steps)
+                    if (steps[i] is { Access: TraceAccess.PioWrite, Address: PcLayout.Com1Port }) random.Add(i);
         return random;
     }
 
@@ -165,9 +248,7 @@ public static class TraceAligner
         if (entry.J >= 0) yield return b[entry.J];
     }
 
-    private static string Bdf(uint ca) => PciAddress.FromConfigAddress(ca).ToString();
-
-    private static string PiixFunctionName(uint configAddress) => PciAddress.FromConfigAddress(configAddress).Function switch
+    private static string PiixFunctionName(PciAddress function) => function.Function switch
     {
         0 => "QEMU's PIIX3 ISA bridge (8086:7000)",
         1 => "QEMU's PIIX3 IDE controller (8086:7010)",
@@ -175,55 +256,55 @@ public static class TraceAligner
         _ => "a slot-1 function of QEMU's pc machine",
     };
 
-    private static bool IsPiixConfig(Step s) =>
-        s.Region is "pci-conf-idx" or "pci-conf-data" && s.ConfigAddress is { } ca && (ca & PciHost.ConfigAddressEnable) != 0 && IsFunctionOnBus0(ca, 1);
+    // The slot-1 function of bus 0 a configuration access reached, or a CONFIG_ADDRESS write selected.
+    private static PciAddress? PiixFunction(Step s) => (s.Function ?? s.Selects) is { Bus: 0, Device: 1 } f ? f : null;
 
     private static AlignedRow Pair(Step k, Step q)
     {
-        var note = ConfigNote(k.ConfigAddress ?? q.ConfigAddress);
-        if (k.Region == Unclaimed && (k.Access == TraceAccess.None || q.Access == TraceAccess.None))
+        var note = ConfigNote(k) is { Length: > 0 } n ? n : ConfigNote(q);
+        if (k.Access == TraceAccess.None || q.Access == TraceAccess.None)
             return new AlignedRow(k.ToAccess(), q.ToAccess(), AlignmentStatus.Match, Join(note,
-                "no region served it; QEMU traces such an access only as a kvm_run_exit (no ops line), so its address and value are not in QEMU's trace"));
-
-        var kLast = k.Runs[^1].Value;
-        var qLast = q.Runs[^1].Value;
-        if (kLast != qLast)
+                "no region served it and neither trace holds its address: both show only the exit"));
+        if (k.Value is not { } kv || q.Value is not { } qv)
+            return new AlignedRow(k.ToAccess(), q.ToAccess(), AlignmentStatus.Match, Join(note,
+                "refused by QEMU's memory core, which logs address, size and region but not the value"));
+        if (kv != qv)
             return new AlignedRow(k.ToAccess(), q.ToAccess(), AlignmentStatus.ValueMismatch, Join(note, MismatchNote(k, q)));
-        if (k.Count == 1 && q.Count == 1) return new AlignedRow(k.ToAccess(), q.ToAccess(), AlignmentStatus.Match, note);
-        var same = k.Count == q.Count && k.Runs.SequenceEqual(q.Runs);
-        return new AlignedRow(k.ToAccess(), q.ToAccess(), same ? AlignmentStatus.Match : AlignmentStatus.Collapsed,
-            Join(note, same ? $"{k.Count} identical reads on both sides" : $"poll: KvmLab read {k.Count}x, QEMU {q.Count}x; both ended with 0x{kLast:x}"));
+        if (k.Count == q.Count)
+            return new AlignedRow(k.ToAccess(), q.ToAccess(), AlignmentStatus.Match, Join(note, k.Count > 1 ? $"{k.Count} identical reads on both sides" : ""));
+        return new AlignedRow(k.ToAccess(), q.ToAccess(), AlignmentStatus.Collapsed,
+            Join(note, $"poll: KvmLab read 0x{kv:x} {k.Count}x, QEMU {q.Count}x"));
     }
 
     private static string MismatchNote(Step k, Step q)
     {
-        if (k.Region != "pci-conf-data" || (k.ConfigAddress ?? q.ConfigAddress) is not { } ca) return "";
-        var reg = ca & 0xFC;
-        if (IsFunctionOnBus0(ca, 1)) return KnownDifferences.PiixFunctions;
-        if (IsFunctionOnBus0(ca, 0) && reg < 0x10) return "host bridge identity differs: QEMU's pc host bridge is the i440FX (8086:1237)";
+        if ((k.Function ?? q.Function) is not { } f) return "";
+        var reg = k.Register & ~3;
+        if (f is { Bus: 0, Device: 1 }) return KnownDifferences.PiixFunctions;
+        if (f is { Bus: 0, Device: 0 } && reg < 0x10) return "host bridge identity differs: QEMU's pc host bridge is the i440FX (8086:1237)";
         if (reg is >= 0x10 and <= 0x24) return KnownDifferences.BarAssignment;
         return "";
     }
 
-    private static bool IsFunctionOnBus0(uint configAddress, int slot) =>
-        PciAddress.FromConfigAddress(configAddress) is { Bus: 0 } function && function.Device == slot;
-
     private static string OnlyNote(Step s, bool qemuSide)
     {
-        var note = ConfigNote(s.ConfigAddress);
-        if (s.ConfigAddress is { } ca && IsFunctionOnBus0(ca, 1)) note = Join(note, KnownDifferences.PiixFunctions);
-        if (qemuSide && s.Region != Unclaimed && !QemuRegions.Shared.Contains(s.Region))
+        if (s.Region == UnreadableRegion)
+            return $"line {s.Line} of the trace names an event but could not be read (cut off or interleaved): an access may be missing here";
+        var note = ConfigNote(s);
+        if (PiixFunction(s) is not null) note = Join(note, KnownDifferences.PiixFunctions);
+        if (qemuSide && s.Region != Unclaimed && s.Key != MsiRegion && !QemuRegions.Shared.Contains(s.Region))
             note = Join(note, $"'{s.Region}' belongs to QEMU's pc machine ({QemuRegions.DeviceOf(s.Region)}); KvmLab does not model it");
-        if (qemuSide && s.Reason == ExitReason.Unknown && s.Region != Unclaimed)
+        if (qemuSide && s.Reason == ExitReason.Unknown && s.Region != Unclaimed && s.Key != MsiRegion)
             note = Join(note, "no kvm_run_exit precedes it: QEMU's own activity (or a TCG run), not a guest exit");
         return note;
     }
 
-    private static string ConfigNote(uint? configAddress)
+    private static string ConfigNote(Step s)
     {
-        if (configAddress is not { } ca) return "";
-        if ((ca & PciHost.ConfigAddressEnable) == 0) return "CONFIG_ADDRESS enable bit clear";
-        return string.Create(CultureInfo.InvariantCulture, $"{Bdf(ca)} reg 0x{ca & 0xFC:x2}");
+        if (s.Function is { } f) return string.Create(CultureInfo.InvariantCulture, $"{f} reg 0x{s.Register:x2}");
+        if (s.Selects is { } g) return string.Create(CultureInfo.InvariantCulture, $"{g} reg 0x{s.Register:x2}");
+        if (s.Region == "pci-conf-data") return "CONFIG_ADDRESS enable bit clear";
+        return "";
     }
 
     private static string Join(string a, string b) => a.Length == 0 ? b : b.Length == 0 ? a : a + "; " + b;
@@ -237,26 +318,50 @@ public static class TraceAligner
             .Select(kv => new RegionCount(kv.Key, kv.Key == Unclaimed ? Unclaimed : QemuRegions.DeviceOf(kv.Key), kv.Value.K, kv.Value.Q)).ToList();
     }
 
-    private static List<Step> Steps(Trace trace)
+    // Where a trace has a line that could not be read: pairs with nothing.
+    private const string UnreadableRegion = "(unreadable)";
+
+    // QEMU names the APIC's MSI region after its accelerator ("apic-msi" under TCG); KvmLab's MSI records use the KVM name.
+    private const string MsiRegion = "kvm-apic-msi";
+
+    private static List<Step> Steps(Trace trace, bool qemuSide)
     {
         var steps = new List<Step>();
-        uint? configAddress = null;
         for (var i = 0; i < trace.Count; i++)
         {
             var r = trace[i];
+            if (r.Flags.HasFlag(ExitFlags.Unreadable))
+            {
+                steps.Add(new Step(i, UnreadableRegion, null, "trace", TraceAccess.None, null, 0, null, r.Reason) { Line = r.Address });
+                continue;
+            }
             if (r.Access == TraceAccess.None)
             {
                 if (r.Flags.HasFlag(ExitFlags.Unassigned) && r.Reason is ExitReason.Io or ExitReason.Mmio)
-                    steps.Add(new Step(i, Unclaimed, r.Reason == ExitReason.Io ? "io" : "memory", TraceAccess.None, null, 0, null, r.Reason, null));
+                    steps.Add(new Step(i, Unclaimed, null, r.Reason == ExitReason.Io ? "io" : "memory", TraceAccess.None, null, 0, null, r.Reason));
                 continue;
             }
             var source = trace.SourceOf(r);
-            var unclaimed = source is null || (r.Flags & (ExitFlags.Unassigned | ExitFlags.Rejected)) != 0;
+            var refused = (r.Flags & (ExitFlags.Unassigned | ExitFlags.Rejected)) != 0;
+            var unclaimed = source is null || refused;
             var region = unclaimed ? Unclaimed : source!.Region;
-            var selectsConfig = region == "pci-conf-idx" && r.Access.IsWrite() && r.Size == 4;
-            if (selectsConfig) configAddress = (uint)r.Value;
-            steps.Add(new Step(i, region, r.Access.IsPio() ? "io" : "memory", r.Access, r.Address, r.Size, r.Value, r.Reason,
-                region == "pci-conf-data" || selectsConfig ? configAddress : null));
+            // A region that refused the size: compared by name, since QEMU logs the offset into it, not the address.
+            var claimant = unclaimed && r.Flags.HasFlag(ExitFlags.Rejected) ? source?.Region : null;
+            // QEMU's memory core logs no value for an access it refused (its unassigned port reads are ops, with one).
+            var valueKnown = !(qemuSide && refused && (r.Flags.HasFlag(ExitFlags.Rejected) || r.Access.IsMmio()));
+            var step = new Step(i, region, claimant, r.Access.IsPio() ? "io" : "memory", r.Access,
+                claimant is null ? r.Address : null, r.Size, valueKnown ? r.Value : null, r.Reason);
+            if (r.TryGetConfigTarget(out var function, out var register))
+            {
+                step.Function = function;
+                step.Register = register;
+            }
+            else if (region == "pci-conf-idx" && r.Access == TraceAccess.PioWrite && r.Size == 4 && (r.Value & PciHost.ConfigAddressEnable) != 0)
+            {
+                step.Selects = PciAddress.FromConfigAddress((uint)r.Value);
+                step.Register = (int)(r.Value & 0xFC);
+            }
+            steps.Add(step);
         }
         return steps;
     }
@@ -266,7 +371,7 @@ public static class TraceAligner
         var result = new List<Step>();
         foreach (var s in steps)
         {
-            if (result.Count > 0 && result[^1].CanAbsorb(s)) result[^1].Absorb(s);
+            if (result.Count > 0 && result[^1].CanAbsorb(s)) result[^1].Count++;
             else result.Add(s);
         }
         return result;
@@ -274,29 +379,56 @@ public static class TraceAligner
 
     private enum Op { Both, OnlyA, OnlyB }
 
-    private static List<(Op Op, int I, int J)> Diff(List<Step> a, List<Step> b)
+    // The reads that returned different values did not pair in the first diff; inside each stretch that did not
+    // pair, a second diff pairs accesses by what they are alone, so those reads become value mismatches.
+    private static List<(Op Op, int I, int J)> Refine(List<(Op Op, int I, int J)> script, List<Step> a, List<Step> b)
+    {
+        var result = new List<(Op, int, int)>(script.Count);
+        for (var n = 0; n < script.Count;)
+        {
+            if (script[n].Op == Op.Both)
+            {
+                result.Add(script[n++]);
+                continue;
+            }
+            var onlyA = new List<int>();
+            var onlyB = new List<int>();
+            for (; n < script.Count && script[n].Op != Op.Both; n++)
+            {
+                if (script[n].Op == Op.OnlyA) onlyA.Add(script[n].I);
+                else onlyB.Add(script[n].J);
+            }
+            var subA = onlyA.Select(i => a[i]).ToList();
+            var subB = onlyB.Select(j => b[j]).ToList();
+            foreach (var (op, i, j) in Diff(subA, subB, 0, subA.Count, 0, subB.Count, Step.SameAccess))
+                result.Add((op, i >= 0 ? onlyA[i] : -1, j >= 0 ? onlyB[j] : -1));
+        }
+        return result;
+    }
+
+    private static List<(Op Op, int I, int J)> Diff(List<Step> a, List<Step> b, int a0, int a1, int b0, int b1, Func<Step, Step, bool> same)
     {
         var prefix = 0;
-        while (prefix < a.Count && prefix < b.Count && a[prefix].Corresponds(b[prefix])) prefix++;
+        while (a0 + prefix < a1 && b0 + prefix < b1 && same(a[a0 + prefix], b[b0 + prefix])) prefix++;
         var suffix = 0;
-        while (suffix < a.Count - prefix && suffix < b.Count - prefix && a[a.Count - 1 - suffix].Corresponds(b[b.Count - 1 - suffix])) suffix++;
+        while (suffix < a1 - a0 - prefix && suffix < b1 - b0 - prefix && same(a[a1 - 1 - suffix], b[b1 - 1 - suffix])) suffix++;
 
         var script = new List<(Op, int, int)>();
-        for (var i = 0; i < prefix; i++) script.Add((Op.Both, i, i));
-        var middle = Myers(a, b, prefix, a.Count - suffix, prefix, b.Count - suffix);
+        for (var i = 0; i < prefix; i++) script.Add((Op.Both, a0 + i, b0 + i));
+        var middle = Myers(a, b, a0 + prefix, a1 - suffix, b0 + prefix, b1 - suffix, same);
         if (middle is null)
         {
-            for (var i = prefix; i < a.Count - suffix; i++) script.Add((Op.OnlyA, i, -1));
-            for (var j = prefix; j < b.Count - suffix; j++) script.Add((Op.OnlyB, -1, j));
+            for (var i = a0 + prefix; i < a1 - suffix; i++) script.Add((Op.OnlyA, i, -1));
+            for (var j = b0 + prefix; j < b1 - suffix; j++) script.Add((Op.OnlyB, -1, j));
         }
         else script.AddRange(middle);
-        for (var s = suffix; s > 0; s--) script.Add((Op.Both, a.Count - s, b.Count - s));
+        for (var s = suffix; s > 0; s--) script.Add((Op.Both, a1 - s, b1 - s));
         return script;
     }
 
     // Myers' O(ND) shortest edit script over a[a0..a1) and b[b0..b1); keeps each round's furthest-reaching
     // diagonals (O(D^2) memory) to walk back; null when more than MaxEdits edits are needed.
-    private static List<(Op, int, int)>? Myers(List<Step> a, List<Step> b, int a0, int a1, int b0, int b1)
+    private static List<(Op, int, int)>? Myers(List<Step> a, List<Step> b, int a0, int a1, int b0, int b1, Func<Step, Step, bool> same)
     {
         int n = a1 - a0, m = b1 - b0, max = Math.Min(n + m, MaxEdits);
         var v = new int[2 * max + 3];
@@ -309,7 +441,7 @@ public static class TraceAligner
             {
                 var x = k == -d || (k != d && v[off + k - 1] < v[off + k + 1]) ? v[off + k + 1] : v[off + k - 1] + 1;
                 var y = x - k;
-                while (x < n && y < m && a[a0 + x].Corresponds(b[b0 + y])) { x++; y++; }
+                while (x < n && y < m && same(a[a0 + x], b[b0 + y])) { x++; y++; }
                 v[off + k] = x;
                 if (x >= n && y >= m) found = d;
             }
@@ -338,41 +470,57 @@ public static class TraceAligner
         return script;
     }
 
-    private sealed class Step(int first, string region, string space, TraceAccess access, ulong? address, int size,
-        ulong? value, ExitReason reason, uint? configAddress)
+
+    private sealed class Step(int first, string region, string? claimant, string space, TraceAccess access, ulong? address, int size,
+        ulong? value, ExitReason reason)
     {
         public int First { get; } = first;
         public string Region { get; } = region;
+
+        /// <summary>The region name accesses are matched by: MSI regions under one name.</summary>
+        public string Key { get; } = region == "apic-msi" ? MsiRegion : region;
+
+        /// <summary>For an access a region refused by size: that region's name.</summary>
+        public string? Claimant { get; } = claimant;
         public string Space { get; } = space;
         public TraceAccess Access { get; } = access;
         public ulong? Address { get; } = address;
         public int Size { get; } = size;
+        public ulong? Value { get; } = value;
         public ExitReason Reason { get; } = reason;
-        public uint? ConfigAddress { get; } = configAddress;
-        public int Count { get; private set; } = 1;
-        public List<(ulong? Value, int N)> Runs { get; } = [(value, 1)];
+        public int Count { get; set; } = 1;
 
-        public bool Corresponds(Step other)
+        /// <summary>The function a configuration access reached (from its record).</summary>
+        public PciAddress? Function { get; set; }
+
+        /// <summary>The function a CONFIG_ADDRESS write selected.</summary>
+        public PciAddress? Selects { get; set; }
+
+        /// <summary>The trace line of an unreadable record.</summary>
+        public ulong Line { get; init; }
+
+        /// <summary>The register of <see cref="Function"/> or <see cref="Selects"/>.</summary>
+        public int Register { get; set; }
+
+        // Which function and register a configuration access reaches (or a CONFIG_ADDRESS write selects) is part of
+        // what the access is, not data: pairing a read of 00:01.0 with one of 00:02.0 would hide the structure of a
+        // bus scan.
+        public static bool SameAccess(Step x, Step y)
         {
-            if (Region != other.Region || Space != other.Space) return false;
-            if (Access == TraceAccess.None || other.Access == TraceAccess.None) return Region == Unclaimed;
-            // Which function and register a configuration access addresses is part of what the access is, not data:
-            // pairing a read of 00:01.0 with one of 00:02.0 would hide the structure of a bus scan.
-            return Access == other.Access && Address == other.Address && Size == other.Size && ConfigAddress == other.ConfigAddress;
+            if (x.Key != y.Key || x.Space != y.Space || x.Key == UnreadableRegion) return false;
+            if (x.Access == TraceAccess.None || y.Access == TraceAccess.None) return x.Access == y.Access;
+            return x.Access == y.Access && x.Address == y.Address && x.Size == y.Size && x.Claimant == y.Claimant
+                && x.Function == y.Function && x.Selects == y.Selects && x.Register == y.Register;
         }
 
-        public bool CanAbsorb(Step next) => Access.IsRead() && next.Access == Access && next.Region == Region
-            && next.Address == Address && next.Size == Size;
+        // Reads pair first with reads that returned the same value (and as many times, for a single read), so that a
+        // value read on one side only shows where it was read.
+        public static bool SameAccessAndValue(Step x, Step y) =>
+            SameAccess(x, y) && (!x.Access.IsRead() || x.Value is null || y.Value is null || x.Value == y.Value);
 
-        public void Absorb(Step next)
-        {
-            Count++;
-            var v = next.Runs[0].Value;
-            if (Runs[^1].Value == v) Runs[^1] = (v, Runs[^1].N + 1);
-            else Runs.Add((v, 1));
-        }
+        public bool CanAbsorb(Step next) => Access.IsRead() && SameAccess(this, next) && next.Value == Value;
 
-        public AlignedAccess ToAccess() => new(First, Count, Region, Space, Access, Address, Size, Runs[^1].Value,
-            string.Join(", ", Runs.Where(r => r.Value is not null).Select(r => r.N == 1 ? $"0x{r.Value:x}" : $"0x{r.Value:x} x{r.N}")));
+        public AlignedAccess ToAccess() => new(First, Count, Claimant is null ? Region : $"{Region} {Claimant}", Space, Access, Address, Size, Value,
+            Value is { } v ? $"0x{v:x}" : "");
     }
 }

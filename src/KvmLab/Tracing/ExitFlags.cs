@@ -27,4 +27,17 @@ public enum ExitFlags : byte
     /// the in-kernel irqchip held the vCPU, or an access QEMU's trace shows without a KVM exit behind it).
     /// </summary>
     Observed = 32,
+
+    /// <summary>
+    /// The access reached PCI configuration space (a CONFIG_DATA access with the enable bit set, or an ECAM access):
+    /// the record holds the function and register it addressed, decoded when it was dispatched
+    /// (<see cref="ExitRecord.TryGetConfigTarget"/>).
+    /// </summary>
+    ConfigCycle = 64,
+
+    /// <summary>
+    /// Not an exit: a line of an imported trace (QEMU's) that names an event but could not be read, cut off or
+    /// interleaved, so the trace may be missing an access here; <see cref="ExitRecord.Address"/> holds the line number.
+    /// </summary>
+    Unreadable = 128,
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using KvmLab.Kvm;
+using KvmLab.Pci;
 
 namespace KvmLab.Tracing;
 
@@ -64,7 +65,7 @@ public readonly struct ExitRecord
     public int Size => _size;
 
     /// <summary>Value written, or value returned to the guest for a read.</summary>
-    public ulong Value => _value;
+    public ulong Value => (_flags & ExitFlags.ConfigCycle) != 0 ? (uint)_value : _value;
 
     /// <summary>
     /// Guest RIP as KVM reported it at the exit: at IN and MMIO-read instructions, past MMIO writes, and at an OUT on
@@ -89,6 +90,47 @@ public readonly struct ExitRecord
 
     /// <summary>True when this record is a KVM exit of its own (not a string-I/O continuation, ring replay or observed state).</summary>
     public bool IsExit => (_flags & (ExitFlags.Continuation | ExitFlags.Coalesced | ExitFlags.Observed)) == 0;
+
+    /// <summary>
+    /// The PCI function and register a configuration access reached, as the host decoded them when it dispatched the
+    /// access (<see cref="ExitFlags.ConfigCycle"/>); false for every other record.
+    /// </summary>
+    /// <param name="function">Bus, device and function.</param>
+    /// <param name="register">Byte offset in the function's configuration space (conf1: CONFIG_ADDRESS bits 7:0 with
+    /// the data port's byte lane; ECAM: bits 11:0 of the window offset).</param>
+    public bool TryGetConfigTarget(out PciAddress function, out int register)
+    {
+        if ((_flags & ExitFlags.ConfigCycle) == 0)
+        {
+            function = default;
+            register = 0;
+            return false;
+        }
+        var target = (uint)(_value >> 32);
+        function = new PciAddress((int)(target >> 20) & 0xFF, (int)(target >> 15) & 0x1F, (int)(target >> 12) & 0x7);
+        register = (int)(target & 0xFFF);
+        return true;
+    }
+
+    /// <summary>
+    /// This record marked <see cref="ExitFlags.ConfigCycle"/> with the function and register the access reached.
+    /// Configuration accesses carry at most 4 bytes, so the target shares the value's 8 bytes and the record stays
+    /// <see cref="SizeInBytes"/> bytes.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The register is outside 0..0xFFF.</exception>
+    public ExitRecord WithConfigTarget(PciAddress function, int register)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)register, 0xFFFu, nameof(register));
+        var target = ((ulong)(uint)function.Bus << 20) | ((ulong)(uint)function.DevFn << 12) | (uint)register;
+        return new ExitRecord(this, (target << 32) | (uint)_value, _flags | ExitFlags.ConfigCycle);
+    }
+
+    private ExitRecord(in ExitRecord record, ulong value, ExitFlags flags)
+    {
+        this = record;
+        _value = value;
+        _flags = flags;
+    }
 
     private static uint Saturate(long nanos) => nanos <= 0 ? 0 : nanos >= uint.MaxValue ? uint.MaxValue : (uint)nanos;
 }

@@ -35,7 +35,10 @@ public class VirtioRngComparisonTests
         }
         var table = Assert.Single(c.Alignment.Counts, n => n.Region == "msix-table");
         Assert.Equal((4, 4), (table.KvmLab, table.Qemu));
-        // The message: KVM_SIGNAL_MSI on KvmLab (no record), msi_notify's store to the APIC's MSI region under QEMU.
-        Assert.Single(c.Alignment.Rows, r => r.Note == KnownDifferences.MsiDelivery);
+        // The message: KVM_SIGNAL_MSI on KvmLab (recorded as a write of the data to the message address), msi_notify's
+        // store to the APIC's MSI region under QEMU: one row, the same address and data on both sides.
+        var msi = Assert.Single(c.Alignment.Rows, r => (r.KvmLab ?? r.Qemu)!.Region == "kvm-apic-msi");
+        Assert.Equal(AlignmentStatus.Match, msi.Status);
+        Assert.Equal((0xFEE00000UL, 0x50UL), (msi.KvmLab!.Address!.Value, msi.KvmLab.Value!.Value));
     }
 }

@@ -29,6 +29,32 @@ public class MachineTests
 
     private static GuestImage Protected(byte[] code) => new("test", code, PcLayout.DefaultFlatLoadAddress, PcLayout.DefaultFlatLoadAddress, CpuMode.Protected);
 
+    // 32-bit code: EAX to isa-debug-exit, then HLT.
+    private static readonly byte[] ExitWithEax =
+    [
+        0x66, 0xBA, 0x01, 0x05, // mov dx, 0x501
+        0xEF,                   // out dx, eax
+        0xF4,
+    ];
+
+    // q35 with PCIEXBAR enabled as firmware leaves it; pc has no ECAM at all.
+    private static KvmLab.Machine BootQ35WithEcam(byte[] code)
+    {
+        var m = KvmLab.Machine.Boot(Protected(code), new MachineOptions { Board = KvmLab.Boards.Board.Q35 });
+        m.Pci.WriteConfig(0, 0, KvmLab.Pci.Q35.Q35HostBridge.PciExBar, 4, (uint)PcLayout.EcamBase | 1);
+        return m;
+    }
+
+    // 32-bit code: CONFIG_ADDRESS <- configAddress, then an IN from the data port (a dword, or a byte into AL).
+    private static byte[] Conf1In(uint configAddress, ushort dataPort, bool dword) =>
+    [
+        0xB8, .. BitConverter.GetBytes(configAddress), // mov eax, configAddress
+        0x66, 0xBA, 0xF8, 0x0C,                         // mov dx, 0xcf8
+        0xEF,                                           // out dx, eax
+        0x66, 0xBA, (byte)dataPort, (byte)(dataPort >> 8), // mov dx, dataPort
+        dword ? (byte)0xED : (byte)0xEC,                // in eax, dx / in al, dx
+    ];
+
     [KvmFact]
     public void Debug_exit_ends_the_run_with_QEMU_status_and_serial_output()
     {
@@ -110,17 +136,7 @@ public class MachineTests
     [KvmFact]
     public void Conf1_read_of_edu_identity_reaches_the_guest()
     {
-        var code = new byte[]
-        {
-            0xB8, 0x00, 0x10, 0x00, 0x80, // mov eax, 0x80001000 (00:02.0 reg 0)
-            0x66, 0xBA, 0xF8, 0x0C,       // mov dx, 0xcf8
-            0xEF,                         // out dx, eax
-            0x66, 0xBA, 0xFC, 0x0C,       // mov dx, 0xcfc
-            0xED,                         // in eax, dx
-            0x66, 0xBA, 0x01, 0x05,       // mov dx, 0x501
-            0xEF,                         // out dx, eax
-            0xF4,
-        };
+        byte[] code = [.. Conf1In(0x80001000, 0xCFC, dword: true), .. ExitWithEax]; // 00:02.0 reg 0
         using var m = KvmLab.Machine.Boot(Protected(code));
         var result = m.Run();
         Assert.Equal(StopReason.DebugExit, result.Reason);
@@ -135,16 +151,8 @@ public class MachineTests
     [KvmFact]
     public void Ecam_read_of_edu_identity_is_an_mmio_exit()
     {
-        var code = new byte[]
-        {
-            0xA1, 0x00, 0x00, 0x01, 0xB0, // mov eax, [0xB0010000] (ECAM 00:02.0 reg 0)
-            0x66, 0xBA, 0x01, 0x05,       // mov dx, 0x501
-            0xEF,                         // out dx, eax
-            0xF4,
-        };
-        // q35 with PCIEXBAR enabled as firmware leaves it; pc has no ECAM at all (the test after this one).
-        using var m = KvmLab.Machine.Boot(Protected(code), new MachineOptions { Board = KvmLab.Boards.Board.Q35 });
-        m.Pci.WriteConfig(0, 0, KvmLab.Pci.Q35.Q35HostBridge.PciExBar, 4, (uint)PcLayout.EcamBase | 1);
+        byte[] code = [0xA1, 0x00, 0x00, 0x01, 0xB0, .. ExitWithEax]; // mov eax, [0xB0010000] (ECAM 00:02.0 reg 0)
+        using var m = BootQ35WithEcam(code);
         var result = m.Run();
         Assert.Equal((0x1234UL << 1) | 1, result.ExitStatus);
         var read = DeviceAccesses(m)[0];
@@ -153,6 +161,59 @@ public class MachineTests
         Assert.Equal(TraceAccess.MmioRead, read.Record.Access);
         Assert.Equal(0xB0010000UL, read.Record.Address);
         Assert.Equal(PcLayout.DefaultFlatLoadAddress, read.Record.Rip);
+    }
+
+    [KvmFact]
+    public void Each_config_access_record_carries_the_function_and_register_the_host_reached()
+    {
+        byte[] code =
+        [
+            .. Conf1In(0x00001800, 0xCFC, dword: true),  // enable bit clear: no cycle
+            .. Conf1In(0x80001008, 0xCFE, dword: false), // 00:02.0 reg 8, byte lane 2: reg 0x0a
+            0xA1, 0x04, 0x80, 0x01, 0xB0, // mov eax, [0xB0018004] (ECAM 00:03.0 reg 4)
+            .. ExitWithEax,
+        ];
+        using var m = BootQ35WithEcam(code);
+        // A cycle the host performed outside the run loop is no record's: the guest's first data access has none.
+        m.Io.Write(PcLayout.PciConfigAddressPort, 4, 0x80000000);
+        m.Io.Read(PcLayout.PciConfigDataPort, 4, out _);
+        m.Run();
+
+        var targets = m.Trace.Select(r => r.TryGetConfigTarget(out var f, out var reg) ? $"{f} reg 0x{reg:x2}" : null).ToList();
+        Assert.Equal([null, null, null, "00:02.0 reg 0x0a", "00:03.0 reg 0x04", null], targets);
+        // The value is the one the guest saw, whole, next to the target: the class code's byte.
+        Assert.Equal(0xFFFFFFFFUL, m.Trace[1].Value);
+        Assert.Equal(0xFFUL, m.Trace[3].Value);
+        Assert.Equal(ExitFlags.ConfigCycle, m.Trace[3].Flags);
+    }
+
+    [KvmFact]
+    public void Recording_the_config_target_of_each_access_allocates_nothing_per_exit()
+    {
+        byte[] code = [.. Conf1In(0x80001000, 0xCFC, dword: true), 0xEB, 0xFD]; // then: jmp back to the in
+        using var m = KvmLab.Machine.Boot(Protected(code), new MachineOptions { Tracing = true, TraceCapacity = 100_000 });
+        m.Run(new RunOptions { MaxExits = 1_000 });
+
+        // A run itself allocates its result; the exits in it must not: a run ten times longer allocates no more.
+        // Best of three: a round may catch the runtime's own one-off work.
+        long Allocated(long exits)
+        {
+            var fewest = long.MaxValue;
+            for (var round = 0; round < 3; round++)
+            {
+                m.Trace.Clear();
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                m.Run(new RunOptions { MaxExits = exits });
+                fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+            return fewest;
+        }
+        var shortRun = Allocated(2_000);
+        var longRun = Allocated(20_000);
+
+        Assert.Equal(shortRun, longRun);
+        Assert.True(m.Trace[^1].TryGetConfigTarget(out var function, out var register));
+        Assert.Equal(("00:02.0", 0), (function.ToString(), register));
     }
 
     [KvmFact]

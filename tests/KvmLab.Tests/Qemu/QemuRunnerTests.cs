@@ -125,9 +125,19 @@ public class QemuRunnerTests
         Assert.Equal(expected, values);
         Assert.Equal(kvm.Serial, tcg.Serial);
 
-        // Rejected and unassigned MMIO leave only a bare kvm_run_exit: 1- and 2-byte edu reads, the 1-byte edu write,
-        // two reads of 0xd0000000.
-        Assert.Equal(5, kvm.Trace.ExitsWithoutAccess);
+        // Rejected and unassigned MMIO leave no ops trace, only the memory core's log of the refusal: the 1- and 2-byte
+        // edu reads and the 1-byte edu write at their offset into edu-mmio, the two reads of 0xd0000000 at their address.
+        foreach (var run in new[] { kvm, tcg })
+        {
+            Assert.Equal(0, run.Trace.ExitsWithoutAccess);
+            var refused = Enumerable.Range(0, run.Trace.Trace.Count).Select(run.Trace.Trace.Resolve)
+                .Where(e => (e.Record.Flags & (ExitFlags.Rejected | ExitFlags.Unassigned)) != 0 && e.Record.Access.IsMmio())
+                .Select(e => $"{e.Record.Access.Label()} {e.Region ?? "-"} 0x{e.Record.Address:x}/{e.Record.Size}");
+            Assert.Equal(["mmio-read edu-mmio 0x0/1", "mmio-read edu-mmio 0x0/2", "mmio-write edu-mmio 0x4/1",
+                "mmio-read - 0xd0000000/4", "mmio-read - 0xd0000000/1"], refused);
+        }
+        Assert.Equal(5, kvm.Trace.InvalidAccesses);
+        Assert.All(kvm.Trace.Trace.Where(r => r.Flags.HasFlag(ExitFlags.Rejected)), r => Assert.Equal(ExitReason.Mmio, r.Reason));
         Assert.Equal(2, kvm.Trace.Trace.Count(r => r.Flags.HasFlag(ExitFlags.Unassigned) && r.Access == TraceAccess.PioRead && r.Address == 0x1234));
     }
 }

@@ -118,11 +118,14 @@ public class QemuTraceParserTests
         Assert.Equal(3, t.KvmExits);
         Assert.Equal(1, t.Accesses);
         Assert.False(t.HasTimestamps);
-        // 'A' written; the second IO exit lost its access to the cut line; then a HLT exit.
-        Assert.Equal(3, t.Trace.Count);
+        // 'A' written; the cut line 4 leaves a record where it was; the second IO exit lost its access to it; then a
+        // HLT exit and the cut line 6.
+        Assert.Equal(5, t.Trace.Count);
         Assert.Equal(0x41UL, t.Trace[0].Value);
-        Assert.Equal((ExitReason.Io, ExitFlags.Unassigned), (t.Trace[1].Reason, t.Trace[1].Flags));
-        Assert.Equal((ExitReason.Hlt, ExitFlags.None), (t.Trace[2].Reason, t.Trace[2].Flags));
+        Assert.Equal((ExitFlags.Unreadable, 4UL), (t.Trace[1].Flags, t.Trace[1].Address));
+        Assert.Equal((ExitReason.Io, ExitFlags.Unassigned), (t.Trace[2].Reason, t.Trace[2].Flags));
+        Assert.Equal((ExitReason.Hlt, ExitFlags.None), (t.Trace[3].Reason, t.Trace[3].Flags));
+        Assert.Equal((ExitFlags.Unreadable, 6UL), (t.Trace[4].Flags, t.Trace[4].Address));
     }
 
     [Fact]

@@ -15,7 +15,10 @@ public class SerialComparisonTests
         foreach (var (address, value) in configBefore)
         {
             trace.Add(new ExitRecord(0, ExitReason.Io, TraceAccess.PioWrite, 0xCF8, 4, address, 0, ExitFlags.None, idx, ExitRecord.None, 0, 0));
-            trace.Add(new ExitRecord(0, ExitReason.Io, TraceAccess.PioRead, 0xCFC, 4, value, 0, ExitFlags.None, data, ExitRecord.None, 0, 0));
+            // The record of a data access carries the function and register the host reached, as the run loop and
+            // the QEMU trace parser record them.
+            trace.Add(new ExitRecord(0, ExitReason.Io, TraceAccess.PioRead, 0xCFC, 4, value, 0, ExitFlags.None, data, ExitRecord.None, 0, 0)
+                .WithConfigTarget(KvmLab.Pci.PciAddress.FromConfigAddress(address), (int)(address & 0xFC)));
         }
         foreach (var c in text)
             trace.Add(new ExitRecord(0, ExitReason.Io, TraceAccess.PioWrite, 0x3F8, 1, c, 0, ExitFlags.None, serial, ExitRecord.None, 0, 0));
@@ -43,11 +46,11 @@ public class SerialComparisonTests
     [Fact]
     public void A_line_only_qemu_printed_about_its_piix_function_is_explained_by_the_accesses_that_wrote_it()
     {
-        // The guest prints "found" only when 00:01.0 answers; on KvmLab it reads all-ones there.
+        // The guest reports 00:01.0 only when it answers; on KvmLab it reads all-ones there.
         var kvmLab = Printing("kvmlab", "", (0x80000800, 0xFFFFFFFF));
-        var qemu = Printing("qemu", "found\n", (0x80000800, 0x70008086));
+        var qemu = Printing("qemu", "00:01.0 found\n", (0x80000800, 0x70008086));
         var alignment = TraceAligner.Align(kvmLab, qemu);
-        var line = Assert.Single(SerialComparison.Compare("", "found\n", alignment));
+        var line = Assert.Single(SerialComparison.Compare("", "00:01.0 found\n", alignment));
 
         Assert.Equal(SerialLineStatus.Explained, line.Status);
         Assert.Equal("the guest reporting 00:01.0, QEMU's PIIX3 ISA bridge (8086:7000)", line.Note);

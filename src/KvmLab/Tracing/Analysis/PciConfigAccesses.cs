@@ -24,45 +24,28 @@ public readonly record struct PciConfigAccess(int Sequence, PciAddress Function,
     ulong Value, PciConfigMechanism Mechanism);
 
 /// <summary>
-/// Decodes the PCI configuration accesses hidden in a trace: conf1 address/data pairs on ports 0xCF8/0xCFC and
-/// ECAM accesses at <see cref="PcLayout.EcamBase"/> + (bus &lt;&lt; 20 | dev &lt;&lt; 15 | fn &lt;&lt; 12 | offset).
+/// The PCI configuration accesses of a trace: conf1 data accesses on ports 0xCFC..0xCFF and ECAM accesses, each
+/// with the function and register its record carries.
 /// </summary>
 public static class PciConfigAccesses
 {
     /// <summary>The configuration accesses of <paramref name="trace"/>, in trace order.</summary>
     /// <remarks>
-    /// conf1 follows QEMU's pci_host: only a 4-byte write at 0xCF8 latches CONFIG_ADDRESS, a data access while its
-    /// enable bit (31) is clear reaches no device and is not listed, and the register field is dword aligned so the
-    /// data port's low two address bits select the byte. Reads of 0xCF8 only read the latch back and are not listed.
+    /// Each record of a configuration access carries the function and register the host decoded when it dispatched
+    /// it (<see cref="ExitRecord.TryGetConfigTarget"/>): a CONFIG_DATA access while CONFIG_ADDRESS's enable bit is
+    /// clear reached no function and is not listed, nor are the CONFIG_ADDRESS writes themselves.
     /// </remarks>
     public static IReadOnlyList<PciConfigAccess> From(Trace trace)
     {
         ArgumentNullException.ThrowIfNull(trace);
         var result = new List<PciConfigAccess>();
-        uint latch = 0;
         var seq = -1;
         foreach (ref readonly var r in trace.Records())
         {
             seq++;
-            if (r.Access.IsPio())
-            {
-                if (r.Address == PcLayout.PciConfigAddressPort && r.Access == TraceAccess.PioWrite && r.Size == 4)
-                {
-                    latch = (uint)r.Value;
-                }
-                else if (r.Address >= PcLayout.PciConfigDataPort && r.Address < PcLayout.PciConfigDataPort + 4u && (latch & PciHost.ConfigAddressEnable) != 0)
-                {
-                    var function = PciAddress.FromConfigAddress(latch);
-                    var offset = (int)(latch & 0xFC) | (int)(r.Address - PcLayout.PciConfigDataPort);
-                    result.Add(new PciConfigAccess(seq, function, offset, r.Size, r.Access.IsWrite(), r.Value, PciConfigMechanism.Conf1));
-                }
-            }
-            else if (r.Access.IsMmio() && r.Address - PcLayout.EcamBase < PcLayout.EcamSize)
-            {
-                var a = r.Address - PcLayout.EcamBase;
-                var function = PciAddress.FromEcamOffset(a);
-                result.Add(new PciConfigAccess(seq, function, (int)(a & 0xFFF), r.Size, r.Access.IsWrite(), r.Value, PciConfigMechanism.Ecam));
-            }
+            if (r.TryGetConfigTarget(out var function, out var register))
+                result.Add(new PciConfigAccess(seq, function, register, r.Size, r.Access.IsWrite(), r.Value,
+                    r.Access.IsPio() ? PciConfigMechanism.Conf1 : PciConfigMechanism.Ecam));
         }
         return result;
     }
