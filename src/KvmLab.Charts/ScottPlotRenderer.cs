@@ -12,7 +12,10 @@ internal static class ScottPlotRenderer
     private static Plot Build(TraceChart chart)
     {
         var plot = new Plot();
-        plot.Title(chart.Title, size: 12);
+        // A sans-serif face at docs width (an 900 px figure shown about 700 px wide): the system's default face here
+        // is a serif one, harder to read at the tick labels' size.
+        plot.Font.Set(Fonts.Sans);
+        plot.Title(chart.Title, size: 14);
         plot.XLabel(chart.XTitle);
         plot.YLabel(chart.YTitle);
         switch (chart.Kind)
