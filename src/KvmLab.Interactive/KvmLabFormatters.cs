@@ -22,7 +22,7 @@ public static class KvmLabFormatters
     /// Registers every formatter unless they already are (a <see cref="Formatter.ResetToDefault"/> forgets them, and
     /// the next call registers them again). Also forgets that plotly.js was sent, since the outputs that carried it
     /// may be gone. A chart is displayed as a bundle of interactive HTML, a static SVG and a text line, a table as
-    /// HTML and aligned text: renderers that run no scripts, or show no HTML, pick the part they can show.
+    /// HTML and aligned text, a sequence diagram as Markdown (a mermaid block) and its source: renderers that run no scripts, or show no HTML, pick the part they can show.
     /// </summary>
     public static void Register()
     {
@@ -33,6 +33,7 @@ public static class KvmLabFormatters
             foreach (var formatter in Create()) Formatter.Register(formatter);
             Formatter.SetPreferredMimeTypesFor(typeof(Charts.TraceChart), HtmlFormatter.MimeType, "image/svg+xml", PlainTextFormatter.MimeType);
             Formatter.SetPreferredMimeTypesFor(typeof(Table), HtmlFormatter.MimeType, PlainTextFormatter.MimeType);
+            Formatter.SetPreferredMimeTypesFor(typeof(Tracing.SequenceDiagram), "text/markdown", PlainTextFormatter.MimeType);
         }
     }
 }

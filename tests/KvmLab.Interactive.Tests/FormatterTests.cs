@@ -93,6 +93,17 @@ public class FormatterTests : IDisposable
     }
 
     [Fact]
+    public void ASequenceDiagramIsDisplayedAsAMermaidBlockAndItsSource()
+    {
+        KvmLabFormatters.Register();
+        var diagram = SampleTraces.BusScanAndEdu(20).First(3).ToMermaid();
+
+        Assert.Equal(["text/markdown", PlainTextFormatter.MimeType], Formatter.GetPreferredMimeTypesFor(typeof(SequenceDiagram)));
+        Assert.StartsWith("```mermaid\nsequenceDiagram\n", diagram.ToDisplayString("text/markdown"));
+        Assert.StartsWith("sequenceDiagram\n", diagram.ToDisplayString(PlainTextFormatter.MimeType));
+    }
+
+    [Fact]
     public void EveryFormatterClassIsFoundAndRegistered()
     {
         KvmLabFormatters.Register();
