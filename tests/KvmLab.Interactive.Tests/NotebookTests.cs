@@ -53,15 +53,18 @@ public class NotebookTests
         { "05-pci-configuration-space.ipynb",
             ["holds: both scans print the same devices (", "holds: the ECAM scan ran on q35 and first enabled the window through PCIEXBAR",
              "holds: conf1 needs two port exits per config access (",
-             "holds: the mask 0xfff00000 reads back: a 1 MiB memory BAR", "holds: the bus reported the mapping change (pci_update_mappings)"],
+             "holds: the mask 0xfff00000 reads back: a 1 MiB memory BAR", "holds: the bus reported the mapping change (pci_update_mappings)",
+             "holds: a conf1 read is two KVM_EXIT_IO", "IO->>D0: read CONFIG_DATA", "K-->>G: the IN completes with 0x"],
             ["0xb0010010"], 1 },
         { "06-the-edu-device.ipynb",
             ["holds: every edu register access is its own KVM_EXIT_MMIO", "holds: a 2-byte read is rejected by the memory core",
-             "holds: an 8-byte read of 0x00 reaches edu, which answers all-ones"],
+             "holds: an 8-byte read of 0x00 reaches edu, which answers all-ones",
+             "holds: edu's first read is its identification register", "MEM->>D0: read id", "D0-->>MEM: 0x010000ed"],
             ["edu.factorial", "identification 0x010000ed", "<th style=\"text-align:left\">Meaning</th>"], 1 },
         { "07-interrupts-and-dma.ipynb",
             ["holds: one MSI per factorial: 12 sent", "holds: the guest programmed address 0xfee00000 (APIC 0) and vector 0x40",
-             "holds: 256 bytes went RAM -> device -> RAM intact"],
+             "holds: 256 bytes went RAM -> device -> RAM intact", "holds: the first MSI went out after the factorial write",
+             "->>K: MSI: KVM_SIGNAL_MSI address 0xfee00000 data 0x0040", "K->>G: vector 0x40 raised by the in-kernel local APIC"],
             [], 2 },
         { "08-single-stepping-and-your-own-guest.ipynb",
             ["holds: after the imul RAX holds 6 x 7 = 42", "holds: together the 9 steps ran the listing's first 9 instructions in order",
@@ -129,6 +132,8 @@ public class NotebookTests
                 : [.. claims, "no kernel trace here: "];
         }
         var outputs = await NotebookRunner.RunAsync(Path.Combine(NotebookRunner.NotebooksDirectory(), notebook));
+        // The first output says on what the chapter was measured.
+        Assert.Matches("^measured_on +value\n-+ +-+\nCPU +.+\nkernel +Linux .+\nKVM backend +kvm_", outputs.First(o => o.MimeType == "text/plain").Value);
 
         var text = string.Join("\n", outputs.Where(o => o.MimeType == "text/plain").Select(o => o.Value));
         var htmlOutputs = outputs.Where(o => o.MimeType == "text/html").Select(o => o.Value).ToList();
