@@ -128,7 +128,8 @@ internal static class ScottPlotRenderer
         {
             bottom.TickLabelStyle.Rotation = -45;
             bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
-            bottom.MinimumSize = 40 + 0.72f * bottom.TickLabelStyle.FontSize * shown.Max(l => l.Length);
+            // A turned label reaches down about 0.6 em per character times sin 45 degrees.
+            bottom.MinimumSize = 30 + 0.5f * bottom.TickLabelStyle.FontSize * shown.Max(l => l.Length);
         }
     }
 
