@@ -43,17 +43,20 @@ def store(executed_path, chapter_path):
             if 'class="kvmlab-chart"' in text(data.get("text/html", "")) and not ({"image/svg+xml", "image/png"} & data.keys()):
                 problems.append(f"cell {cell['id']}: a chart output without image/svg+xml or image/png")
     if problems:
-        raise SystemExit("\n".join(f"{chapter_path}: {p}" for p in problems))
+        return [f"{chapter_path}: {p}" for p in problems]
     chapter_path.write_text(json.dumps(chapter, indent=1, ensure_ascii=False) + "\n")
     outputs = sum(len(c.get("outputs", [])) for c in chapter["cells"] if c["cell_type"] == "code")
     print(f"{chapter_path}: {outputs} outputs stored")
+    return []
 
 
 def main():
     executed_dir, chapters_dir = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
     names = sys.argv[3:] or sorted(p.name for p in chapters_dir.glob("*.ipynb"))
-    for name in names:
-        store(executed_dir / pathlib.Path(name).name, chapters_dir / pathlib.Path(name).name)
+    # A chapter with a problem keeps its previous outputs; the others are stored, and the problems reported at the end.
+    problems = [p for name in names for p in store(executed_dir / pathlib.Path(name).name, chapters_dir / pathlib.Path(name).name)]
+    if problems:
+        raise SystemExit("\n".join(problems))
 
 
 if __name__ == "__main__":
