@@ -79,7 +79,7 @@ public class NotebookTests
              "holds: 256 bytes went RAM -> device -> RAM intact",
              "holds: the first MSI went out after the factorial write"],
             ["->>K: MSI: KVM_SIGNAL_MSI address 0xfee00000 data 0x0040",
-             "K->>G: vector 0x40 raised by the in-kernel local APIC"],
+             "K->>G: vector 0x40 raised by the in-kernel local APIC", "MEM->>D0: read irq_status"],
             [], 2 },
         { "08-single-stepping-and-your-own-guest.ipynb",
             ["holds: after the imul RAX holds 6 x 7 = 42",
@@ -152,7 +152,10 @@ public class NotebookTests
                     "holds: on kvm_pvm the rings show as emulated instructions"];
             // The tracepoint section checks its claims where tracefs can be read (root, mounted), and says why not elsewhere.
             if (Environment.IsPrivilegedProcess && KvmLab.Tracing.Kernel.KernelTrace.FindTracefs() is not null)
+            {
                 claims = [.. claims, "holds: the tracepoints saw the PIT's ten writes and the PIC's four", "holds: every kvm_pio at 0x80 and kvm_mmio at 0xe8000000"];
+                shown = [.. shown, "participant K as KVM (kernel, tracepoints)", "G->>K: #35;"];
+            }
             else
                 shown = [.. shown, "no kernel trace here: "];
         }

@@ -159,7 +159,12 @@ public sealed class SequenceDiagram
             var trace = slice.Trace;
             var to = options.TraceEpochNanos + trace[sequence].TimestampNanos;
             var from = sequence == 0 ? long.MinValue : options.TraceEpochNanos + trace[sequence - 1].TimestampNanos;
-            var exits = KernelExits.Of(events.Where(e => e.TimestampNanos > from && e.TimestampNanos <= to));
+            var window = events.Where(e => e.TimestampNanos > from && e.TimestampNanos <= to).ToList();
+            var exits = KernelExits.Of(window);
+            // kvm_pvm emulates these accesses without a kvm_exit: then the kernel's side is what it did trace.
+            if (exits.Count == 0 && window.Count > 0)
+                Line("Note over G,K: kernel, no kvm_exit traced: " + string.Join(", ", window.Where(e => e.Name != "kvm_entry").Take(6)
+                    .Select(e => e.Name is "kvm_pio" or "kvm_mmio" or "kvm_userspace_exit" ? $"{e.Name}: {e.Text}" : e.Name)));
             foreach (var exit in exits)
             {
                 var access = exit.Access is { } a ? $", {a.Name}: {a.Text}" : "";

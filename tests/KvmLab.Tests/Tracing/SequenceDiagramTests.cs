@@ -93,6 +93,22 @@ public sealed class SequenceDiagramTests
     }
 
     [Fact]
+    public void Kernel_events_without_a_kvm_exit_are_noted_as_what_the_kernel_did_trace()
+    {
+        const long epoch = 5_000;
+        var events = new[]
+        {
+            new KernelTraceEvent(epoch + 2100, 0, 1, "kvm_emulate_insn", "0:10030: 8b 00"),
+            new KernelTraceEvent(epoch + 2200, 0, 1, "kvm_mmio", "mmio read len 4 gpa 0xe0000000 val 0x0"),
+            new KernelTraceEvent(epoch + 2300, 0, 1, "kvm_userspace_exit", "reason KVM_EXIT_MMIO (6)"),
+        };
+
+        var text = ConfigReadAndEdu().Slice(2, 1).ToMermaid(new SequenceDiagramOptions { KernelEvents = events, TraceEpochNanos = epoch }).Text;
+
+        Assert.Contains("Note over G,K: kernel, no kvm_exit traced: kvm_emulate_insn, kvm_mmio: mmio read len 4 gpa 0xe0000000 val 0x0, kvm_userspace_exit: reason KVM_EXIT_MMIO (6)", text);
+    }
+
+    [Fact]
     public void Mermaid_statement_characters_in_names_are_written_as_entity_codes()
     {
         var trace = new Trace("a;b#c");
