@@ -25,11 +25,12 @@ public static class KvmLabNotebook
         "static Iced.Intel.AssemblerRegisters", "static KvmLab.Interactive.Claims",
     ];
 
-    /// <summary>The code <see cref="SetUpAsync"/> submits: the <c>#r</c> lines (absolute, beside this assembly) and usings.</summary>
+    /// <summary>The code <see cref="SetUpAsync"/> submits: the <c>#r</c> lines (absolute, for those beside this assembly) and usings.</summary>
     public static string SetUpCode()
     {
         var folder = Path.GetDirectoryName(typeof(KvmLabNotebook).Assembly.Location)!;
-        return string.Concat(References.Select(r => $"#r \"{Path.Combine(folder, r)}\"\n"))
+        // Installed as a package, Iced comes from a package of its own (already referenced by the kernel), not from here.
+        return string.Concat(References.Where(r => File.Exists(Path.Combine(folder, r))).Select(r => $"#r \"{Path.Combine(folder, r)}\"\n"))
             + string.Concat(Imports.Select(i => $"using {i};\n"));
     }
 
