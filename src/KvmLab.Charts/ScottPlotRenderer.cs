@@ -28,7 +28,12 @@ internal static class ScottPlotRenderer
             case ChartKind.Markers: AddMarkers(plot, chart); break;
             default: AddHeatmap(plot, chart.Heatmap!); break;
         }
-        if (chart.Series.Count > 1) plot.ShowLegend(Alignment.UpperRight).FontSize = 14;
+        // Below the data area: inside it, the legend covered the tallest bars.
+        if (chart.Series.Count > 1)
+        {
+            plot.ShowLegend(Edge.Bottom);
+            plot.Legend.FontSize = 14;
+        }
         plot.Axes.Bottom.Label.FontSize = 17;
         plot.Axes.Left.Label.FontSize = 17;
         plot.Axes.Bottom.TickLabelStyle.FontSize = 14;
