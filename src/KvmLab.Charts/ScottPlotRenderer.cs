@@ -5,6 +5,9 @@ namespace KvmLab.Charts;
 /// <summary>Draws a <see cref="TraceChart"/> with ScottPlot: the same data as the HTML chart, as SVG or PNG, no browser.</summary>
 internal static class ScottPlotRenderer
 {
+    private static readonly Lazy<string?> SansFace = new(() =>
+        new[] { "DejaVu Sans", "Liberation Sans", "Arial", "Helvetica" }.FirstOrDefault(f => SkiaSharp.SKFontManager.Default.FontFamilies.Contains(f)));
+
     public static string Svg(TraceChart chart, int width, int height) => Build(chart).GetSvgXml(width, height);
 
     public static byte[] Png(TraceChart chart, int width, int height) => Build(chart).GetImageBytes(width, height, ImageFormat.Png);
@@ -12,7 +15,10 @@ internal static class ScottPlotRenderer
     private static Plot Build(TraceChart chart)
     {
         var plot = new Plot();
-        plot.Title(chart.Title, size: 12);
+        // Legible at documentation width (the 900 px figure is shown about 700 px wide): a sans-serif face where the
+        // system has one (ScottPlot's default resolves to a serif face on Debian) and larger text than ScottPlot's.
+        if (SansFace.Value is { } face) plot.Font.Set(face);
+        plot.Title(chart.Title, size: 18);
         plot.XLabel(chart.XTitle);
         plot.YLabel(chart.YTitle);
         switch (chart.Kind)
@@ -22,7 +28,16 @@ internal static class ScottPlotRenderer
             case ChartKind.Markers: AddMarkers(plot, chart); break;
             default: AddHeatmap(plot, chart.Heatmap!); break;
         }
-        if (chart.Series.Count > 1) plot.ShowLegend(Alignment.UpperRight);
+        // Below the data area: inside it, the legend covered the tallest bars.
+        if (chart.Series.Count > 1)
+        {
+            plot.ShowLegend(Edge.Bottom);
+            plot.Legend.FontSize = 14;
+        }
+        plot.Axes.Bottom.Label.FontSize = 17;
+        plot.Axes.Left.Label.FontSize = 17;
+        plot.Axes.Bottom.TickLabelStyle.FontSize = 14;
+        plot.Axes.Left.TickLabelStyle.FontSize = 14;
         return plot;
     }
 
@@ -108,12 +123,18 @@ internal static class ScottPlotRenderer
 
     private static void SetCategoryTicks(IAxis axis, IReadOnlyList<string> labels)
     {
+        // At most about a dozen labels fit the width legibly: with more categories every k-th is labelled (the HTML
+        // chart labels them all on hover). Long or many labels are turned, and the axis grows to hold them.
+        var step = Math.Max(1, (labels.Count + 11) / 12);
         var positions = Enumerable.Range(0, labels.Count).Select(i => (double)i).ToArray();
-        axis.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, labels.ToArray());
-        if (labels.Count > 8 && axis is ScottPlot.AxisPanels.BottomAxis bottom)
+        var shown = labels.Select((l, i) => i % step == 0 ? l : "").ToArray();
+        axis.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, shown);
+        if (axis is ScottPlot.AxisPanels.BottomAxis bottom && (shown.Count(l => l.Length > 0) > 6 || shown.Sum(l => l.Length) > 60))
         {
             bottom.TickLabelStyle.Rotation = -45;
             bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+            // A turned label reaches down about 0.6 em per character times sin 45 degrees.
+            bottom.MinimumSize = 30 + 0.5f * bottom.TickLabelStyle.FontSize * shown.Max(l => l.Length);
         }
     }
 

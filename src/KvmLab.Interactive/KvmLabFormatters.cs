@@ -21,7 +21,8 @@ public static class KvmLabFormatters
     /// <summary>
     /// Registers every formatter unless they already are (a <see cref="Formatter.ResetToDefault"/> forgets them, and
     /// the next call registers them again). Also forgets that plotly.js was sent, since the outputs that carried it
-    /// may be gone.
+    /// may be gone. A chart is displayed as a bundle of interactive HTML, a static SVG and a text line, a table as
+    /// HTML and aligned text, a sequence diagram as Markdown (a mermaid block) and its source: renderers that run no scripts, or show no HTML, pick the part they can show.
     /// </summary>
     public static void Register()
     {
@@ -30,6 +31,9 @@ public static class KvmLabFormatters
             if (AreRegistered) return;
             ChartHtmlSession.Reset();
             foreach (var formatter in Create()) Formatter.Register(formatter);
+            Formatter.SetPreferredMimeTypesFor(typeof(Charts.TraceChart), HtmlFormatter.MimeType, "image/svg+xml", PlainTextFormatter.MimeType);
+            Formatter.SetPreferredMimeTypesFor(typeof(Table), HtmlFormatter.MimeType, PlainTextFormatter.MimeType);
+            Formatter.SetPreferredMimeTypesFor(typeof(Tracing.SequenceDiagram), "text/markdown", PlainTextFormatter.MimeType);
         }
     }
 }

@@ -59,8 +59,45 @@ public class ChartExportTests : IDisposable
         Assert.Contains("window.kvmlabPlotly = window.kvmlabPlotly ||", first);
         Assert.DoesNotContain("DecompressionStream", later);
         Assert.Contains("setTimeout(draw", later);
-        Assert.True(later.Length < 5000, $"a chart without the library is {later.Length} characters");
+        var script = later[later.IndexOf("<script", StringComparison.Ordinal)..];
+        Assert.True(script.Length < 5000, $"the script of a chart without the library is {script.Length} characters");
         Assert.NotEqual(Regex.Match(first, "id=\"([^\"]+)\"").Value, Regex.Match(later, "id=\"([^\"]+)\"").Value);
+    }
+
+    [Fact]
+    public void FragmentShowsTheStaticSvgUntilAScriptReplacesIt()
+    {
+        var fragment = Sample().ToHtmlFragment(includePlotlyJs: false);
+
+        // Everything before the script is what a renderer that runs no scripts shows: the div with the SVG in it.
+        var markup = fragment[..fragment.IndexOf("<script", StringComparison.Ordinal)];
+        Assert.Matches("^<div id=\"kvmlab-chart-[0-9a-f]{12}-[0-9]+\" class=\"kvmlab-chart\"[^>]*><svg ", markup);
+        Assert.Contains("viewBox=\"0 0 900 500\"", markup);
+        Assert.Contains("KVM exits by reason", markup);
+        Assert.DoesNotContain("<?xml", markup);
+        Assert.Contains("div.replaceChildren()", fragment);
+    }
+
+    [Fact]
+    public void FragmentsOfOnePageClipWithIdsOfTheirOwn()
+    {
+        var first = Sample().ToHtmlFragment(includePlotlyJs: false);
+        var second = Sample().ToHtmlFragment(includePlotlyJs: false);
+
+        static HashSet<string> Ids(string html) => Regex.Matches(html, "clipPath id=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToHashSet();
+        Assert.NotEmpty(Ids(first));
+        Assert.Empty(Ids(first).Intersect(Ids(second)));
+        // Every clip-path reference points at a clipPath of the same fragment.
+        Assert.All(Regex.Matches(second, "url\\(#([^)]+)\\)"), m => Assert.Contains(m.Groups[1].Value, Ids(second)));
+    }
+
+    [Fact]
+    public void TheSameChartGetsTheSameIdStemOnEveryRun()
+    {
+        static string Stem(string html) => Regex.Match(html, "id=\"(kvmlab-chart-[0-9a-f]+)-").Groups[1].Value;
+
+        Assert.Equal(Stem(Sample().ToHtmlFragment(false)), Stem(Sample().ToHtmlFragment(false)));
+        Assert.NotEqual(Stem(Sample().ToHtmlFragment(false)), Stem(TraceCharts.AccessesPerDevice(SampleTraces.BusScanAndEdu(400)).ToHtmlFragment(false)));
     }
 
     [Fact]
@@ -154,20 +191,41 @@ public class ChartExportTests : IDisposable
     }
 
     [Fact]
-    public void PageWithoutPlotlyJsScreenshotsBlankSoTheChromiumCheckCanFail()
+    public void FragmentShowsItsFigureInChromiumWithScriptsDisabled()
+    {
+        var html = Path.Combine(_dir, "noscript.html");
+        var png = Path.Combine(_dir, "noscript.png");
+        File.WriteAllText(html, "<!DOCTYPE html><html><body>" + Sample().ToHtmlFragment(includePlotlyJs: true) + "</body></html>");
+
+        Screenshot(html, png, scripts: false);
+
+        using var bitmap = SKBitmap.Decode(png);
+        // The static SVG's bars are drawn in the same first palette colour (#1f77b4) as plotly.js's.
+        var barBlue = CountPixels(bitmap, c => Math.Abs(c.Red - 0x1f) < 12 && Math.Abs(c.Green - 0x77) < 12 && Math.Abs(c.Blue - 0xb4) < 12);
+        Assert.True(barBlue > 2000, $"{barBlue} bar-coloured pixels in the screenshot with scripts disabled");
+    }
+
+    [Fact]
+    public void FragmentWithoutItsSvgScreenshotsBlankWithScriptsDisabledSoTheCheckCanFail()
     {
         var html = Path.Combine(_dir, "bare.html");
         var png = Path.Combine(_dir, "bare.png");
-        File.WriteAllText(html, "<!DOCTYPE html><html><body>" + Sample().ToHtmlFragment(includePlotlyJs: false) + "</body></html>");
+        var fragment = Regex.Replace(Sample().ToHtmlFragment(includePlotlyJs: true), "<svg .*</svg>", "", RegexOptions.Singleline);
+        File.WriteAllText(html, "<!DOCTYPE html><html><body>" + fragment + "</body></html>");
 
-        Screenshot(html, png);
+        Screenshot(html, png, scripts: false);
 
         using var bitmap = SKBitmap.Decode(png);
         Assert.Equal(0, ColouredPixels(bitmap));
     }
 
-    private static void Screenshot(string html, string png)
+    private static void Screenshot(string html, string png, bool scripts = true)
     {
+        // Headless Chromium takes no screenshot with JavaScript switched off; a policy that forbids every script is the
+        // same page as a renderer that runs none sees it.
+        if (!scripts)
+            File.WriteAllText(html, File.ReadAllText(html).Replace("<html>",
+                "<html><head><meta http-equiv=\"Content-Security-Policy\" content=\"script-src 'none'\"></head>", StringComparison.Ordinal));
         var psi = new ProcessStartInfo("/usr/bin/chromium")
         {
             RedirectStandardError = true,

@@ -67,6 +67,32 @@ public class RunCommandTests
             e => e.GetProperty("ph").GetString() == "X" && e.GetProperty("pid").GetInt32() == 2 && e.GetProperty("cat").GetString() == "pio-write");
     }
 
+    [KvmFact]
+    public void Mermaid_writes_a_sequence_diagram_of_the_first_records_as_markdown()
+    {
+        using var dir = new TempDir();
+        var r = Kvmlab.RunIn(dir.Path, "run", "pci-scan", "--mermaid", "scan.md", "--first", "4");
+        Assert.True(r.ExitCode == 33, r.ToString());
+        Assert.Contains("kvmlab: wrote a sequence diagram of records 0..3 to scan.md", r.Stderr);
+        var md = File.ReadAllText(dir.File("scan.md"));
+        Assert.StartsWith("```mermaid\nsequenceDiagram\n", md);
+        Assert.Contains("participant IO as io address space", md);
+        Assert.Contains("KVM_RUN returns KVM_EXIT_IO", md);
+        Assert.Contains("#35;3 ", md);
+        Assert.DoesNotContain("#35;4 ", md);
+        Assert.EndsWith("```\n", md);
+    }
+
+    [Fact]
+    public void First_without_mermaid_or_not_a_positive_number_is_refused()
+    {
+        var alone = Kvmlab.Run("run", "hello", "--first", "3");
+        var zero = Kvmlab.Run("run", "hello", "--mermaid", "x.mmd", "--first", "0");
+        Assert.True(alone.ExitCode == 2 && zero.ExitCode == 2, alone + "\n" + zero);
+        Assert.Contains("--first needs --mermaid FILE", alone.Stderr);
+        Assert.Contains("--first: expected a positive number of records, not '0'", zero.Stderr);
+    }
+
     [Fact]
     public void A_kernel_trace_file_name_without_a_known_format_is_refused_before_the_guest_runs()
     {

@@ -25,21 +25,24 @@ public sealed class ChapterClaimsTests
             .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.ToList());
 
     /// <summary>The condition of every <c>Claim(...)</c> call in <paramref name="notebookPath"/>'s C# cells, in order.</summary>
-    public static IReadOnlyList<string> ConditionsIn(string notebookPath)
+    public static IReadOnlyList<string> ConditionsIn(string notebookPath) => ClaimsIn(CodeCells(notebookPath))
+        .Select(c => Claims.Normalize(c.Condition.ToString())).ToList();
+
+    private static IReadOnlyList<string> CodeCells(string notebookPath)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(notebookPath));
-        var conditions = new List<string>();
-        foreach (var cell in doc.RootElement.GetProperty("cells").EnumerateArray())
-        {
-            if (cell.GetProperty("cell_type").GetString() != "code") continue;
-            var source = string.Concat(cell.GetProperty("source").EnumerateArray().Select(l => l.GetString()));
-            var tree = CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(kind: SourceCodeKind.Script));
-            conditions.AddRange(tree.GetRoot().DescendantNodes().OfType<InvocationExpressionSyntax>()
-                .Where(i => i.Expression is IdentifierNameSyntax { Identifier.Text: "Claim" } && i.ArgumentList.Arguments.Count >= 2)
-                .Select(i => Claims.Normalize(i.ArgumentList.Arguments[0].Expression.ToString())));
-        }
-        return conditions;
+        return doc.RootElement.GetProperty("cells").EnumerateArray()
+            .Where(cell => cell.GetProperty("cell_type").GetString() == "code")
+            .Select(cell => string.Concat(cell.GetProperty("source").EnumerateArray().Select(l => l.GetString())))
+            .ToList();
     }
+
+    // Each Claim(condition, sentence) call: the cell it is in and its condition's syntax.
+    private static IEnumerable<(int Cell, ExpressionSyntax Condition)> ClaimsIn(IReadOnlyList<string> cells) =>
+        cells.SelectMany((source, cell) => CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(kind: SourceCodeKind.Script))
+            .GetRoot().DescendantNodes().OfType<InvocationExpressionSyntax>()
+            .Where(i => i.Expression is IdentifierNameSyntax { Identifier.Text: "Claim" } && i.ArgumentList.Arguments.Count >= 2)
+            .Select(i => (cell, i.ArgumentList.Arguments[0].Expression)));
 
     private static string Render()
     {
@@ -65,6 +68,31 @@ public sealed class ChapterClaimsTests
             $"claim conditions differ from chapter-claims.txt (review them, then regenerate it with KVMLAB_UPDATE_CLAIMS=1):\n" +
             string.Join('\n', changed.Select(c => "  now:      " + c).Concat(gone.Select(c => "  reviewed: " + c))));
         Assert.Equal(reviewed, now); // the same lines in the same order
+    }
+
+    // The list catches any weakening, not only the ones a reviewer thinks of: each claim of each chapter in turn is
+    // replaced by one that checks nothing, and the chapter's conditions must then differ from the reviewed list.
+    [Fact]
+    public void Weakening_any_claim_of_any_chapter_to_a_condition_that_always_holds_differs_from_the_reviewed_list()
+    {
+        var reviewed = Reviewed();
+        var weakened = 0;
+        foreach (var path in Directory.GetFiles(NotebookRunner.NotebooksDirectory(), "*.ipynb").Order(StringComparer.Ordinal))
+        {
+            var cells = CodeCells(path);
+            var claims = ClaimsIn(cells).ToList();
+            for (var k = 0; k < claims.Count; k++)
+            {
+                var (cell, condition) = claims[k];
+                var edited = cells.ToList();
+                edited[cell] = edited[cell][..condition.SpanStart] + "true || " + condition + edited[cell][condition.Span.End..];
+                var now = ClaimsIn(edited).Select(c => Claims.Normalize(c.Condition.ToString())).ToList();
+                Assert.False(now.SequenceEqual(reviewed[Path.GetFileName(path)]),
+                    $"{Path.GetFileName(path)}: weakening claim {k} ({condition}) went unnoticed");
+                weakened++;
+            }
+        }
+        Assert.True(weakened >= 60, $"{weakened} claims weakened");
     }
 
     [Fact]

@@ -78,6 +78,32 @@ public class FormatterTests : IDisposable
     }
 
     [Fact]
+    public void AChartIsDisplayedWithAStaticSvgAndATableWithText()
+    {
+        KvmLabFormatters.Register();
+        var chart = TraceCharts.ExitReasons(SampleTraces.BusScanAndEdu(100));
+        var table = new[] { new { reason = "IO", exits = 3 } }.ToTable();
+
+        Assert.Equal([HtmlFormatter.MimeType, "image/svg+xml", PlainTextFormatter.MimeType], Formatter.GetPreferredMimeTypesFor(typeof(TraceChart)));
+        Assert.Equal([HtmlFormatter.MimeType, PlainTextFormatter.MimeType], Formatter.GetPreferredMimeTypesFor(typeof(Table)));
+        Assert.StartsWith("<?xml", chart.ToDisplayString("image/svg+xml"));
+        Assert.Contains("KVM exits by reason", chart.ToDisplayString("image/svg+xml"));
+        Assert.Contains("KVM exits by reason", chart.ToDisplayString(PlainTextFormatter.MimeType));
+        Assert.Matches("reason +exits", table.ToDisplayString(PlainTextFormatter.MimeType));
+    }
+
+    [Fact]
+    public void ASequenceDiagramIsDisplayedAsAMermaidBlockAndItsSource()
+    {
+        KvmLabFormatters.Register();
+        var diagram = SampleTraces.BusScanAndEdu(20).First(3).ToMermaid();
+
+        Assert.Equal(["text/markdown", PlainTextFormatter.MimeType], Formatter.GetPreferredMimeTypesFor(typeof(SequenceDiagram)));
+        Assert.StartsWith("```mermaid\nsequenceDiagram\n", diagram.ToDisplayString("text/markdown"));
+        Assert.StartsWith("sequenceDiagram\n", diagram.ToDisplayString(PlainTextFormatter.MimeType));
+    }
+
+    [Fact]
     public void EveryFormatterClassIsFoundAndRegistered()
     {
         KvmLabFormatters.Register();

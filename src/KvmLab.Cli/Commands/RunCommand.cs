@@ -7,7 +7,7 @@ namespace KvmLab.Cli;
 internal sealed class RunCommand : ICommand
 {
     private static readonly string[] Flags = ["stats", "kernel-stats", "no-irqchip"];
-    private static readonly string[] Valued = [.. GuestSource.Options, .. GuestSession.LimitOptions, "trace", "chart", "chart-kind", "kernel-trace"];
+    private static readonly string[] Valued = [.. GuestSource.Options, .. GuestSession.LimitOptions, "trace", "chart", "chart-kind", "kernel-trace", "mermaid", "first"];
 
     /// <inheritdoc />
     public string Name => "run";
@@ -39,6 +39,11 @@ internal sealed class RunCommand : ICommand
                                        FILE.perfetto.json both halves as tracks for ui.perfetto.dev, an arrow
                                        from each kernel exit that returned to kvmlab's record of it
           --trace FILE                 save every exit: .csv, .json, or .perfetto.json (open in ui.perfetto.dev)
+          --mermaid FILE               a Mermaid sequence diagram of the first exits (--first N, default 12):
+                                       guest -> KVM -> run loop -> address space -> device and back, with exit
+                                       reason, address, value and register; with --kernel-trace the kernel's exits
+                                       too. FILE.md gets a fenced block for Markdown, any other name the bare source
+          --first N                    how many records --mermaid draws
         {ChartOutput.Help}
         {RunExitCodes.HelpTable}
 
@@ -50,6 +55,7 @@ internal sealed class RunCommand : ICommand
           kvmlab run pci-scan --stats --chart pci-scan.html
           kvmlab run pci-scan-ecam --machine q35
           kvmlab run edu --mode long --trace edu.perfetto.json
+          kvmlab run pci-scan --mermaid pci-scan.md --first 4
           kvmlab run loop.bin --mode protected --timeout 200ms
         """;
 
@@ -79,6 +85,11 @@ internal sealed class RunCommand : ICommand
         }
         if (kernelTracePath is not null && !Environment.IsPrivilegedProcess)
             throw new UsageException("--kernel-trace reads KVM's tracepoints from tracefs, which needs root: run kvmlab as root (sudo), or use --kernel-stats, which needs none");
+        var mermaidPath = a.Get("mermaid");
+        var first = 12;
+        if (a.Get("first") is { } firstText && (!int.TryParse(firstText, out first) || first < 1))
+            throw new UsageException($"--first: expected a positive number of records, not '{firstText}'");
+        if (mermaidPath is null && a.Has("first")) throw new UsageException("--first needs --mermaid FILE");
         if (chartPath is not null) ChartOutput.Validate(chartPath, a.Get("chart-kind"));
         else if (a.Has("chart-kind")) throw new UsageException("--chart-kind needs --chart FILE");
 
@@ -139,6 +150,13 @@ internal sealed class RunCommand : ICommand
         {
             TraceExport.Save(machine.Trace, tracePath);
             report.WriteLine($"kvmlab: wrote {machine.Trace.Count} records to {tracePath}");
+        }
+        if (mermaidPath is not null)
+        {
+            var options = new SequenceDiagramOptions { KernelEvents = kernelEvents, TraceEpochNanos = machine.TraceEpochNanos };
+            var slice = machine.Trace.First(first);
+            slice.ToMermaid(options).Save(mermaidPath);
+            report.WriteLine($"kvmlab: wrote a sequence diagram of records 0..{slice.Count - 1} to {mermaidPath}");
         }
         if (chartPath is not null)
         {

@@ -4,7 +4,7 @@ namespace KvmLab.Memory;
 /// A device region's registers, sorted by offset. <see cref="Find"/> runs on every exit, so it is a binary search
 /// over an array and allocates nothing; the names it leads to are the static strings of the device file.
 /// </summary>
-public sealed class RegisterMap
+public sealed class RegisterMap : IReadOnlyList<Register>
 {
     private readonly Register[] _registers;
 
@@ -64,4 +64,9 @@ public sealed class RegisterMap
 
         return -1;
     }
+
+    /// <summary>The registers in offset order: a map reads as its list (<c>Edu.Registers.Select(...)</c>).</summary>
+    public IEnumerator<Register> GetEnumerator() => ((IEnumerable<Register>)_registers).GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }
