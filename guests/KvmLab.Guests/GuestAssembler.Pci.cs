@@ -1,5 +1,4 @@
 using Iced.Intel;
-using KvmLab.Loading;
 using static Iced.Intel.AssemblerRegisters;
 
 namespace KvmLab.Guests;

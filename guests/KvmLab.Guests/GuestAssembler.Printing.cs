@@ -1,5 +1,3 @@
-using Iced.Intel;
-using KvmLab.Loading;
 using static Iced.Intel.AssemblerRegisters;
 
 namespace KvmLab.Guests;

@@ -62,7 +62,8 @@ internal sealed class StatCommand : ICommand
         {
             try { result = machine.Run(limits); }
             catch (Exception e) { failure = e; }
-        }) { Name = "kvmlab vCPU 0", IsBackground = true };
+        })
+        { Name = "kvmlab vCPU 0", IsBackground = true };
         worker.Start();
 
         if (live)

@@ -111,7 +111,8 @@ public sealed class WatchdogAndOutcomeTests
             var result = machine.Run(run);
             // Case 4 claims an exit limit it did not reach.
             return c.Index == 4 ? result with { Reason = StopReason.ExitLimit, Exits = 1 } : result;
-        }) with { RecycleEvery = 3 };
+        }) with
+        { RecycleEvery = 3 };
 
         var report = Session(options);
 
@@ -122,12 +123,15 @@ public sealed class WatchdogAndOutcomeTests
 
         var order = new List<long>();
         machines.Clear();
-        var replay = GuestFuzzer.Replay(options with { Runner = (machine, c, run) =>
+        var replay = GuestFuzzer.Replay(options with
+        {
+            Runner = (machine, c, run) =>
         {
             order.Add(c.Index);
             machines[c.Index] = machine;
             return machine.Run(run);
-        } }, new FuzzCaseGenerator(options.Modes), [5, 3, 0]);
+        }
+        }, new FuzzCaseGenerator(options.Modes), [5, 3, 0]);
 
         Assert.Equal([5L, 3, 0], order);
         Assert.Single(machines.Values.Distinct());

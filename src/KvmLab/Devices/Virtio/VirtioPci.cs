@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using KvmLab.Memory;
 using KvmLab.Pci;
 
