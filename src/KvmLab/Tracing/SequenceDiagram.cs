@@ -60,12 +60,6 @@ public sealed class SequenceDiagram
                 var x = slice[i];
                 if (kernel is not null) KernelSide(kernel, x.Sequence);
                 Record(x);
-                foreach (var msi in options.Msis?.Where(m => m.AfterSequence == x.Sequence) ?? [])
-                {
-                    var d = Device(msi.Device);
-                    Line($"{d}->>K: MSI: KVM_SIGNAL_MSI address {Hex(msi.Address, 8)} data {Hex(msi.Data, 4)}");
-                    Line($"K->>G: vector {Hex((ulong)msi.Vector, 2)} raised by the in-kernel local APIC");
-                }
             }
             var head = new StringBuilder("sequenceDiagram\n");
             head.Append(CultureInfo.InvariantCulture, $"    %% {Escape(slice.ToString())}\n");
@@ -93,6 +87,14 @@ public sealed class SequenceDiagram
                 Line($"K->>R: KVM_RUN returns {reason}");
                 if (r.Reason is not (ExitReason.Shutdown or ExitReason.FailEntry or ExitReason.InternalError))
                     Line("R->>G: KVM_RUN: the guest continues");
+                return;
+            }
+            if (r.Flags.HasFlag(ExitFlags.Observed) && x.Region == Machine.MsiRegion)
+            {
+                // The run loop records each MSI a device sends as a write of the message data to the message address.
+                var d = Device(x.Device ?? "device");
+                Line($"{d}->>K: #{x.Sequence} MSI: KVM_SIGNAL_MSI address {Hex(r.Address, 8)} data {Hex(r.Value, 4)}");
+                Line($"K->>G: vector {Hex(r.Value & 0xFF, 2)} raised by the in-kernel local APIC");
                 return;
             }
             var pio = r.Access.IsPio();

@@ -16,7 +16,4 @@ public sealed record SequenceDiagramOptions
     /// <see cref="KernelEvents"/>.
     /// </summary>
     public long TraceEpochNanos { get; init; }
-
-    /// <summary>MSIs sent while the slice's records were handled, each drawn after its record.</summary>
-    public IReadOnlyList<MsiMessage>? Msis { get; init; }
 }

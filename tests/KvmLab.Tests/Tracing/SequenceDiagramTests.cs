@@ -56,14 +56,20 @@ public sealed class SequenceDiagramTests
     [Fact]
     public void An_msi_is_drawn_from_the_device_through_kvm_to_the_guest_after_its_record()
     {
+        // As the run loop records an MSI: a write of the data to the message address in the kvm-apic-msi region,
+        // flagged Observed (no exit), from the device's own source.
         var trace = ConfigReadAndEdu();
+        var msiSource = trace.AddSource(new TraceSource("edu", global::KvmLab.Machine.MsiRegion, "memory", ["vector 0"]));
+        trace.Add(new ExitRecord(4500, ExitReason.Unknown, TraceAccess.MmioWrite, 0xFEE00000, 4, 0x40, 0x10038, ExitFlags.Observed, msiSource, 0, 0, 0));
 
-        var text = trace.Slice(3, 1).ToMermaid(new SequenceDiagramOptions { Msis = [new MsiMessage(3, "edu", 0xFEE00000, 0x40)] }).Text;
+        var text = trace.Slice(3, 3).ToMermaid().Text;
 
         var lines = text.Split('\n').Select(l => l.Trim()).ToList();
-        var msi = lines.IndexOf("D0->>K: MSI: KVM_SIGNAL_MSI address 0xfee00000 data 0x0040");
+        var msi = lines.IndexOf("D0->>K: #35;5 MSI: KVM_SIGNAL_MSI address 0xfee00000 data 0x0040");
         Assert.True(msi > lines.IndexOf("MEM->>D0: write factorial = 0x00000005"), text);
         Assert.Equal("K->>G: vector 0x40 raised by the in-kernel local APIC", lines[msi + 1]);
+        // Not drawn as a guest store: the guest wrote nothing there.
+        Assert.DoesNotContain("0xfee00000 = ", text);
     }
 
     [Fact]
