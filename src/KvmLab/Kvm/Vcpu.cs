@@ -11,7 +11,7 @@ namespace KvmLab.Kvm;
 /// before the next <see cref="Run"/>, which completes the guest instruction with that data.
 /// All methods except <see cref="RequestStop"/> belong to the thread that runs the vCPU.
 /// </summary>
-public sealed unsafe class Vcpu : IDisposable
+public sealed unsafe partial class Vcpu : IDisposable
 {
     private const int PageSize = 4096;
     private const int CoalescedRingCapacity = (PageSize - 8) / 24;

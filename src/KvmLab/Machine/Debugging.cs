@@ -273,25 +273,28 @@ public sealed partial class Machine
     {
         if (_singleStepping)
         {
-            _stopDetail = $"single step to 0x{debug.Pc:x}";
+            _stopDetail = StopDetail.SingleStep(debug);
             return;
         }
         if (_breakpoints.Contains(debug.Pc) && (debug.Exception == BreakpointVector || !UsesSoftwareBreakpoints))
         {
             LastBreakpoint = debug.Pc;
             _resumeOverBreakpoint = true;
-            _stopDetail = $"breakpoint at 0x{debug.Pc:x}";
+            _stopDetail = StopDetail.Breakpoint(debug);
             return;
         }
-        var slots = HardwareSlots();
-        for (var i = 0; i < slots.Length; i++)
+        // DR0-DR3 hold the hardware execute breakpoints first, then the watchpoints (HardwareSlots), walked here
+        // without building that array: a debug exit allocates nothing.
+        var executeSlots = UsesSoftwareBreakpoints ? 0 : _breakpoints.Count;
+        for (var i = executeSlots; i < executeSlots + _watchpoints.Count; i++)
         {
-            if ((debug.Dr6 & (1UL << i)) == 0 || slots[i].Kind == BreakpointKind.Execute) continue;
-            LastWatchpoint = slots[i];
-            _stopDetail = $"watchpoint 0x{slots[i].Address:x} ({slots[i].Length} byte(s), {slots[i].Kind}) hit; the instruction before 0x{debug.Pc:x} accessed it";
+            if ((debug.Dr6 & (1UL << i)) == 0) continue;
+            var watchpoint = _watchpoints[i - executeSlots];
+            LastWatchpoint = watchpoint;
+            _stopDetail = StopDetail.Watchpoint(debug, watchpoint);
             return;
         }
-        _stopDetail = debug.ToString();
+        _stopDetail = StopDetail.Debug(debug);
     }
 
     private bool IsCompletedAccess(in VcpuExit exit, out StepTrap trap)

@@ -27,7 +27,7 @@ public sealed partial class Machine
     private long _armedAt = long.MaxValue;
     private long _exitsAtHaltCheck = -1;
     private long _exits;
-    private string _stopDetail = "";
+    private StopDetail _stopDetail = "";
 
     /// <summary>KVM exits taken since the machine was built.</summary>
     public long ExitCount => _exits;
@@ -99,7 +99,7 @@ public sealed partial class Machine
         // capacity so that runs allocate nothing (MachineOptions.TraceCapacity): then the reservation stays.
         if (Options.TraceCapacity == 0) Trace.TrimExcess();
         var status = stop == StopReason.DebugExit ? DebugExit.ExitStatus : (ulong?)null;
-        return new RunResult(stop.Value, _exits - exitsBefore, Stopwatch.GetElapsedTime(started), status, _lastRecord.Rip, _stopDetail);
+        return new RunResult(stop.Value, _exits - exitsBefore, Stopwatch.GetElapsedTime(started), status, _lastRecord.Rip, _stopDetail.ToString());
     }
 
     /// <summary>Runs with a timeout only.</summary>
@@ -146,7 +146,15 @@ public sealed partial class Machine
         }
 
         var exit = Vcpu.Run();
-        var exited = Stopwatch.GetTimestamp();
+        return Dispatch(in exit, ref ctx, entered, Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>
+    /// The post-KVM_RUN half of <see cref="RunOnce"/>: replays coalesced writes, hands the exit to its address space
+    /// and device, completes a read, records the exit. Returns why the run must stop, or null to go on.
+    /// </summary>
+    private StopReason? Dispatch(in VcpuExit exit, ref RunContext ctx, long entered, long exited)
+    {
         _exits++;
         if (_coalesced) ReplayCoalesced(exited);
 
