@@ -21,6 +21,13 @@ internal sealed record DispatchCase(string Key, string Label, bool Traced, Sampl
     public bool TimeGoal => Key is "pio_write" or "pio_read" or "mmio_write" or "mmio_read";
 }
 
+/// <summary>The dispatch cases and what one clock read costs here.</summary>
+/// <param name="Cases">Every case, traced and not.</param>
+/// <param name="ClockRead">Nanoseconds per <see cref="Stopwatch.GetTimestamp"/>, per round: the loop reads the clock
+/// twice per exit (KVM_RUN returned; handling done, which is also the next KVM_RUN's entry), a floor under every case
+/// that depends on the host (a few ns on bare metal, tens in a nested VM).</param>
+internal sealed record DispatchResult(IReadOnlyList<DispatchCase> Cases, Samples ClockRead);
+
 /// <summary>
 /// The run loop's work for one exit after KVM_RUN has returned, without KVM: decode of a prepared kvm_run, the
 /// address-space lookup, the device access, the read completed into kvm_run, the trace record and the exit count.
@@ -68,7 +75,7 @@ internal static class DispatchBenchmark
     ];
 
     /// <summary>Every case with and without tracing: <paramref name="rounds"/> rounds of <paramref name="exits"/> exits each.</summary>
-    public static IReadOnlyList<DispatchCase> Run(int exits = 20_000, int rounds = 15, TimeSpan? warmUp = null)
+    public static DispatchResult Run(int exits = 20_000, int rounds = 15, TimeSpan? warmUp = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(exits, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
@@ -95,8 +102,10 @@ internal static class DispatchBenchmark
             }
             while (Stopwatch.GetTimestamp() < warmUntil);
 
+            var clock = new Samples();
             for (var round = 0; round < rounds; round++)
             {
+                clock.Add(ClockRead(exits));
                 foreach (var v in variants)
                 {
                     var (ns, bytes) = Round(v.Case, v.Machine, exits);
@@ -105,7 +114,8 @@ internal static class DispatchBenchmark
                 }
             }
             CheckDeviceSawEveryExit(variants.Select(v => (v.Case, v.Machine)).ToList());
-            return variants.Select(v => new DispatchCase(v.Case.Key, v.Case.Label, v.Traced, v.Ns, v.Bytes[0], (long)exits * rounds)).ToList();
+            return new DispatchResult(
+                variants.Select(v => new DispatchCase(v.Case.Key, v.Case.Label, v.Traced, v.Ns, v.Bytes[0], (long)exits * rounds)).ToList(), clock);
         }
         finally
         {
@@ -129,6 +139,16 @@ internal static class DispatchBenchmark
         var elapsed = Stopwatch.GetElapsedTime(start);
         var bytes = GC.GetAllocatedBytesForCurrentThread() - allocated;
         return (elapsed.TotalNanoseconds / exits, bytes);
+    }
+
+    private static double ClockRead(int reads)
+    {
+        long sum = 0;
+        var start = Stopwatch.GetTimestamp();
+        for (var i = 0; i < reads; i++) sum += Stopwatch.GetTimestamp();
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        GC.KeepAlive(sum);
+        return elapsed.TotalNanoseconds / reads;
     }
 
     /// <summary>What the guest would do first: place edu's BAR0, enable memory decoding and bus mastering, program MSI.</summary>

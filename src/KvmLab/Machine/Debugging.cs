@@ -163,10 +163,11 @@ public sealed partial class Machine
         var code = ReadCode(linear);
         var first = Trace.Count;
 
-        var ctx = new RunContext(Deadline(timeout ?? TimeSpan.FromSeconds(1)), default, null, HaltChecks: false);
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        var ctx = new RunContext(Deadline(timeout ?? TimeSpan.FromSeconds(1), now), default, null, HaltChecks: false);
         _resumeOverBreakpoint = false;
         LastBreakpoint = null;
-        BeginRun(ref ctx);
+        BeginRun(ref ctx, now);
         StopReason stop;
         try
         {
@@ -239,6 +240,8 @@ public sealed partial class Machine
                 // is where KVM_SET_GUEST_DEBUG found it (x86.c __kvm_set_rflags), and an instruction its emulator
                 // completed (an MMIO access) moved RIP.
                 Vcpu.SetGuestDebug(singleStep: true);
+                // The ioctl above is not guest time: the KVM_RUN starts now.
+                _handledAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 stop = RunOnce(ref ctx);
                 var exit = Vcpu.LastExit;
                 // A trap owed by the previous step, which ended at its completed access on a KVM that still delivers

@@ -37,8 +37,9 @@ public sealed partial class Machine
     internal StopReason? DispatchPreparedExit()
     {
         var ctx = new RunContext(long.MaxValue, default, null, HaltChecks: false);
-        var entered = Stopwatch.GetTimestamp();
         var exit = Vcpu.DecodePrepared();
-        return Dispatch(in exit, ref ctx, entered, Stopwatch.GetTimestamp());
+        // No KVM_RUN ran: the exit took no guest time, and the clock is read where the run loop reads it after one.
+        var exited = Stopwatch.GetTimestamp();
+        return Dispatch(in exit, ref ctx, exited, exited);
     }
 }

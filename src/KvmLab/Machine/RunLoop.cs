@@ -27,6 +27,9 @@ public sealed partial class Machine
     private long _armedAt = long.MaxValue;
     private long _exitsAtHaltCheck = -1;
     private long _exits;
+    // When the last record's handling ended: the next KVM_RUN's entry time too, so that the loop reads the clock twice
+    // per exit (KVM_RUN returned, handling done) rather than three times. 0 before the first KVM_RUN of a run.
+    private long _handledAt;
     private StopDetail _stopDetail = "";
 
     /// <summary>KVM exits taken since the machine was built.</summary>
@@ -49,8 +52,11 @@ public sealed partial class Machine
     public ResolvedExit Step(TimeSpan? timeout = null)
     {
         ThrowIfDisposed();
-        var ctx = new RunContext(Deadline(timeout ?? TimeSpan.FromSeconds(1)), default, null, HaltChecks: false);
-        BeginRun(ref ctx);
+        // One clock read serves the deadline, the kicker and the KVM_RUN's entry time: an explicit step pays for no
+        // more than Run pays per exit plus arming (and disarming) the deadline.
+        var now = Stopwatch.GetTimestamp();
+        var ctx = new RunContext(Deadline(timeout ?? TimeSpan.FromSeconds(1), now), default, null, HaltChecks: false);
+        BeginRun(ref ctx, now);
         try
         {
             LastStop = ResumeFromBreakpoint(ref ctx) ?? RunOnce(ref ctx) ?? StopReason.Stepped;
@@ -74,10 +80,10 @@ public sealed partial class Machine
         ThrowIfDisposed();
         options ??= new RunOptions();
         var started = Stopwatch.GetTimestamp();
-        var ctx = new RunContext(Deadline(options.Timeout), options.Cancellation, options.Until, HaltChecks: true);
+        var ctx = new RunContext(Deadline(options.Timeout, started), options.Cancellation, options.Until, HaltChecks: true);
         var exitsBefore = _exits;
         StopReason? stop = null;
-        BeginRun(ref ctx);
+        BeginRun(ref ctx, started);
         using (Vcpu.StopWhenCancelled(options.Cancellation))
         {
             try
@@ -109,19 +115,20 @@ public sealed partial class Machine
     // KVM_RUN and looks only when its deadline passes.
     private readonly record struct RunContext(long DeadlineTicks, CancellationToken Cancellation, ExitCondition? Until, bool HaltChecks);
 
-    private static long Deadline(TimeSpan timeout) => timeout == System.Threading.Timeout.InfiniteTimeSpan
+    private static long Deadline(TimeSpan timeout, long now) => timeout == System.Threading.Timeout.InfiniteTimeSpan
         ? long.MaxValue
-        : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        : now + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
 
-    private void BeginRun(ref RunContext ctx)
+    private void BeginRun(ref RunContext ctx, long now)
     {
         _running = true;
+        _handledAt = now;
         if (_breakpoints.Count > 0) InsertSoftwareBreakpoints();
         DebugExit.Reset();
         _stopDetail = "";
         _exitsAtHaltCheck = -1;
         _nextClockDue = Clock.NextDueTicks ?? long.MaxValue;
-        ArmKicker(in ctx);
+        ArmKicker(in ctx, now);
     }
 
     private void EndRun()
@@ -136,8 +143,17 @@ public sealed partial class Machine
     private StopReason? RunOnce(ref RunContext ctx)
     {
         // Doorbells KVM completed through an ioeventfd since the last exit: the devices serve them now.
-        if (_watcher is { Pending: true }) _watcher.Deliver();
-        var entered = Stopwatch.GetTimestamp();
+        var entered = _handledAt;
+        if (_watcher is { Pending: true })
+        {
+            _watcher.Deliver();
+            entered = Stopwatch.GetTimestamp();
+        }
+        else if (ctx.Until is not null)
+        {
+            // The caller's condition ran since the last record: its time is not the guest's.
+            entered = Stopwatch.GetTimestamp();
+        }
         // Like QEMU's main loop running expired timers between exits: edu's factorial and DMA complete here.
         if (entered >= _nextClockDue)
         {
@@ -224,6 +240,13 @@ public sealed partial class Machine
         int size = io.Size;
         if (io.Direction == IoDirection.Out)
         {
+            if (io.Count == 1)
+            {
+                // The decoded exit already holds the one element: no second trip through kvm_run's data page.
+                var written = Io.Write(io.Port, size, io.Value);
+                RecordAccess(TraceAccess.PioWrite, io.Port, size, io.Value, rip, written, false, entered, exited);
+                return;
+            }
             var data = Vcpu.WriteData;
             for (var i = 0; i < io.Count; i++)
             {
@@ -298,7 +321,7 @@ public sealed partial class Machine
             return StopReason.Timeout;
         }
         _exitsAtHaltCheck = _exits;
-        ArmKicker(in ctx);
+        ArmKicker(in ctx, now);
         return null;
     }
 
@@ -327,11 +350,11 @@ public sealed partial class Machine
         if (due < _armedAt) ArmAt(due);
     }
 
-    private void ArmKicker(in RunContext ctx)
+    private void ArmKicker(in RunContext ctx, long now)
     {
         var at = Math.Min(ctx.DeadlineTicks, _nextClockDue);
         if (Options.InKernelIrqchip && ctx.HaltChecks)
-            at = Math.Min(at, Stopwatch.GetTimestamp() + (long)(Options.HaltCheckInterval.TotalSeconds * Stopwatch.Frequency));
+            at = Math.Min(at, now + (long)(Options.HaltCheckInterval.TotalSeconds * Stopwatch.Frequency));
         ArmAt(at);
     }
 
@@ -339,13 +362,12 @@ public sealed partial class Machine
     {
         if (at == long.MaxValue) return;
         _armedAt = at;
-        var ticks = Math.Max(0, at - Stopwatch.GetTimestamp());
-        _kicker.Arm(Vcpu, TimeSpan.FromSeconds((double)ticks / Stopwatch.Frequency));
+        _kicker.ArmUntil(Vcpu, at);
     }
 
     private void Record(ExitReason reason, ulong rip, long entered, long exited)
     {
-        var done = Stopwatch.GetTimestamp();
+        var done = _handledAt = Stopwatch.GetTimestamp();
         Append(new ExitRecord(ToNanos(exited - _epoch), reason, TraceAccess.None, 0, 0, 0, rip, ExitFlags.None,
             ExitRecord.None, ExitRecord.None, ToNanos(exited - entered), ToNanos(done - exited)));
     }
@@ -353,7 +375,7 @@ public sealed partial class Machine
     private void RecordAccess(TraceAccess access, ulong address, int size, ulong value, ulong rip, in AccessResult result,
         bool continuation, long entered, long exited)
     {
-        var done = Stopwatch.GetTimestamp();
+        var done = _handledAt = Stopwatch.GetTimestamp();
         var flags = FlagsOf(result);
         if (continuation) flags |= ExitFlags.Continuation;
         if (DebugExit.ExitRequested) flags |= ExitFlags.EndsRun;
