@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KvmLab.Charts;
+using KvmLab.Tracing;
 
 namespace KvmLab.Cli.Bench;
 
@@ -65,15 +66,59 @@ internal static class BenchSuite
         json["machine_create_phases_ms"] = phases;
         json["step_warm_ns"] = exits.Pio.MachineStep.Best;
 
-        progress($"trace export of {settings.TraceRecords:N0} records");
+        progress($"trace of {settings.TraceRecords:N0} real exits: memory, export, charts, trace file");
+        var real = RealTraceBenchmark.Measure(settings.TraceRecords);
+        figures.Add(Figure.AtMost($"trace bytes per exit: live heap growth over {real.Exits:N0} real exits (Machine.Run)", real.HeapBytesPerExit, "B", null, null, 49,
+            $"GC heap after - before, full collections; {ExitRecord.SizeInBytes} B records plus the chunk table and sources; {real.Records:N0} records"));
+        figures.Add(Figure.Info("  allocated bytes per exit over the same run", real.AllocatedBytesPerExit, "B",
+            note: "GC.GetAllocatedBytesForCurrentThread: the chunks, and the copy that trims the last one when the run ends"));
+        json["trace_bytes_per_exit"] = real.HeapBytesPerExit;
+        json["trace_heap_bytes_per_exit"] = real.HeapBytesPerExit;
+        json["trace_alloc_bytes_per_exit"] = real.AllocatedBytesPerExit;
+        json["trace_real_exits"] = real.Exits;
+        var realExports = new JsonObject();
+        foreach (var e in real.Exports)
+        {
+            figures.Add(Figure.Info($"export {real.Records:N0} real records to {e.Format}", e.Milliseconds, "ms", note: $"{e.Bytes:N0} bytes"));
+            realExports[e.Format] = new JsonObject { ["ms"] = e.Milliseconds, ["bytes"] = e.Bytes };
+        }
+        json["export_real"] = realExports;
+        var realSlowest = real.Charts.MaxBy(c => c.BuildMilliseconds + c.HtmlMilliseconds)!;
+        var realLargest = real.Charts.MaxBy(c => c.HtmlBytes)!;
+        figures.Add(Figure.AtMost($"chart of {real.Records:N0} real records: build + HTML (slowest chart)",
+            realSlowest.BuildMilliseconds + realSlowest.HtmlMilliseconds, "ms", null, null, 1000, realSlowest.Chart));
+        figures.Add(Figure.AtMost($"chart of {real.Records:N0} real records: HTML size (largest chart)", realLargest.HtmlBytes, "B", null, null, 2_000_000, realLargest.Chart));
+        json["chart_real_ms"] = realSlowest.BuildMilliseconds + realSlowest.HtmlMilliseconds;
+        json["chart_real_html_bytes"] = realLargest.HtmlBytes;
+        var realCharts = new JsonObject();
+        foreach (var c in real.Charts)
+            realCharts[c.Chart] = new JsonObject { ["build_ms"] = c.BuildMilliseconds, ["html_ms"] = c.HtmlMilliseconds, ["html_bytes"] = c.HtmlBytes };
+        json["charts_real"] = realCharts;
+        figures.Add(Figure.Info($"convert a {real.Records:N0}-record .kvmtrace file to CSV", real.ConvertCsvMilliseconds, "ms", note: $"file {real.FileBytes:N0} bytes"));
+        json["trace_file_bytes"] = real.FileBytes;
+        json["trace_file_convert_csv_ms"] = real.ConvertCsvMilliseconds;
+
+        progress($"{settings.StreamExits:N0} real exits streamed to a .kvmtrace file");
+        var stream = RealTraceBenchmark.Stream(settings.StreamExits);
+        figures.Add(Figure.AtMost($"{stream.Exits:N0} exits streamed to a trace file: process RSS growth", stream.RssGrowthMiB, "MiB", null, null, 64,
+            $"RSS {stream.RssBeforeKiB / 1024.0:F1} -> peak {stream.RssPeakKiB / 1024.0:F1} MiB; {stream.Records:N0} records, {stream.FileBytes:N0} bytes in {stream.Seconds:F1} s"));
+        json["stream_exits"] = stream.Exits;
+        json["stream_records"] = stream.Records;
+        json["stream_file_bytes"] = stream.FileBytes;
+        json["stream_seconds"] = stream.Seconds;
+        json["stream_rss_before_kib"] = stream.RssBeforeKiB;
+        json["stream_rss_peak_kib"] = stream.RssPeakKiB;
+        json["stream_rss_growth_mib"] = stream.RssGrowthMiB;
+
+        progress($"trace export of {settings.TraceRecords:N0} synthetic records");
         var exports = TraceExportBenchmark.Run(settings.TraceRecords);
-        figures.Add(Figure.AtMost($"trace bytes per exit ({settings.TraceRecords:N0} records)", exports.TraceBytesPerRecord, "B", null, null, 48,
-            $"Trace.AllocatedBytes / records: 48 B records in chunks of 16,384, the last one trimmed when the run ends"));
-        json["trace_bytes_per_exit"] = exports.TraceBytesPerRecord;
+        figures.Add(Figure.Info($"trace capacity bytes per record ({settings.TraceRecords:N0} synthetic records)", exports.TraceBytesPerRecord, "B",
+            note: "Trace.AllocatedBytes / records: what the trace reserves, not what a run costs (see the heap growth above)"));
+        json["trace_bytes_per_record_capacity"] = exports.TraceBytesPerRecord;
         var exportJson = new JsonObject();
         foreach (var e in exports.Exports)
         {
-            figures.Add(Figure.Info($"export {settings.TraceRecords:N0} records to {e.Format}", e.Milliseconds, "ms", note: $"{e.Bytes:N0} bytes"));
+            figures.Add(Figure.Info($"export {settings.TraceRecords:N0} synthetic records to {e.Format}", e.Milliseconds, "ms", note: $"{e.Bytes:N0} bytes"));
             exportJson[e.Format] = new JsonObject { ["ms"] = e.Milliseconds, ["bytes"] = e.Bytes };
         }
         json["export_records"] = settings.TraceRecords;
@@ -105,9 +150,9 @@ internal static class BenchSuite
         var chartJson = new JsonObject();
         foreach (var c in charts)
             chartJson[c.Chart] = new JsonObject { ["build_ms"] = c.BuildMilliseconds, ["html_ms"] = c.HtmlMilliseconds, ["html_bytes"] = c.HtmlBytes };
-        figures.Add(Figure.AtMost($"chart of {settings.TraceRecords:N0} records: build + HTML (slowest chart)",
+        figures.Add(Figure.AtMost($"chart of {settings.TraceRecords:N0} synthetic records: build + HTML (slowest chart)",
             slowest.BuildMilliseconds + slowest.HtmlMilliseconds, "ms", null, null, 1000, slowest.Chart));
-        figures.Add(Figure.AtMost($"chart of {settings.TraceRecords:N0} records: HTML size (largest chart)",
+        figures.Add(Figure.AtMost($"chart of {settings.TraceRecords:N0} synthetic records: HTML size (largest chart)",
             largest.HtmlBytes, "B", null, null, 2_000_000, largest.Chart));
         json["chart_records"] = settings.TraceRecords;
         json["chart_1m_ms"] = slowest.BuildMilliseconds + slowest.HtmlMilliseconds;
