@@ -79,7 +79,6 @@ public sealed partial class Machine : IDisposable
 
             Trace = new Trace("machine");
             if (Options.TraceCapacity > 0) Trace.Reserve(Options.TraceCapacity);
-            _kicker = new VcpuKicker();
             _epoch = Stopwatch.GetTimestamp();
         }
         catch

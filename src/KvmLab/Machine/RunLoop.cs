@@ -15,7 +15,8 @@ public sealed partial class Machine
 {
     private static readonly double NanosPerTick = 1e9 / Stopwatch.Frequency;
 
-    private readonly VcpuKicker _kicker = null!;
+    // Started by the first run that needs a deadline: a machine built and disposed without running starts no thread.
+    private VcpuKicker? _kicker;
     private readonly long _epoch;
     private readonly Dictionary<MemoryRegion, ushort> _sourceIndex = new(ReferenceEqualityComparer.Instance);
     private MemoryRegion? _lastRegion;
@@ -133,7 +134,7 @@ public sealed partial class Machine
 
     private void EndRun()
     {
-        _kicker.Disarm();
+        _kicker?.Disarm();
         _armedAt = long.MaxValue;
         _running = false;
         if (_breakpoints.Count > 0) RemoveSoftwareBreakpoints();
@@ -362,7 +363,7 @@ public sealed partial class Machine
     {
         if (at == long.MaxValue) return;
         _armedAt = at;
-        _kicker.ArmUntil(Vcpu, at);
+        (_kicker ??= new VcpuKicker()).ArmUntil(Vcpu, at);
     }
 
     private void Record(ExitReason reason, ulong rip, long entered, long exited)
