@@ -28,8 +28,9 @@ public sealed partial class Machine
     private long _armedAt = long.MaxValue;
     private long _exitsAtHaltCheck = -1;
     private long _exits;
-    // When the last record's handling ended: the next KVM_RUN's entry time too, so that the loop reads the clock twice
-    // per exit (KVM_RUN returned, handling done) rather than three times. 0 before the first KVM_RUN of a run.
+    // When the last record's handling ended (BeginRun: when the run started): the next KVM_RUN's entry time too, so
+    // that the loop reads the clock twice per exit (KVM_RUN returned, handling done) rather than three times. A
+    // record's RunNanos thereby also holds the few checks between handling and KVM_RUN (tens of ns).
     private long _handledAt;
     private StopDetail _stopDetail = "";
 
