@@ -14,7 +14,7 @@ public sealed unsafe class Kvm : IDisposable
     private readonly KvmFileDescriptor _fd;
     // What KVM_GET_SUPPORTED_CPUID reports depends on the host CPU and the loaded KVM module only, not on the /dev/kvm
     // descriptor: one query serves every machine of the process (it cost ~1 ms of each machine's creation on kvm_pvm).
-    private static CpuidEntry[]? s_supportedCpuid;
+    private static CpuidEntry[]? _supportedCpuid;
 
     /// <summary>Opens /dev/kvm read-write and checks KVM_GET_API_VERSION is 12.</summary>
     /// <exception cref="KvmException">/dev/kvm is missing, not accessible, or speaks another API version.</exception>
@@ -71,7 +71,7 @@ public sealed unsafe class Kvm : IDisposable
     /// The CPUID leaves this KVM can present to a guest (the host's, filtered). Asked once per process and cached.
     /// Wraps KVM_GET_SUPPORTED_CPUID, growing the buffer on E2BIG.
     /// </summary>
-    public IReadOnlyList<CpuidEntry> GetSupportedCpuid() => s_supportedCpuid ??= QuerySupportedCpuid();
+    public IReadOnlyList<CpuidEntry> GetSupportedCpuid() => _supportedCpuid ??= QuerySupportedCpuid();
 
     /// <summary>Creates an empty VM (no memory, no vCPUs). Wraps KVM_CREATE_VM (machine type 0).</summary>
     public Vm CreateVm()

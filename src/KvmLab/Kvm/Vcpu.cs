@@ -26,6 +26,11 @@ public sealed unsafe partial class Vcpu : IDisposable
     private bool _syncFresh;
     private PendingRead _pending;
 
+    // The calling thread's pthread_t, asked once per thread: a P/Invoke (with its GC transition) per KVM_RUN is a
+    // measurable part of what Run adds to the bare ioctl.
+    [ThreadStatic]
+    private static nuint _pthreadSelf;
+
     internal Vcpu(Vm? vm, int id, KvmFileDescriptor fd, MappedRegion runMapping, int coalescedPageOffset, bool syncRegs)
     {
         Vm = vm;
@@ -132,7 +137,7 @@ public sealed unsafe partial class Vcpu : IDisposable
             _fd.DangerousAddRef(ref added);
             _runMapping.DangerousAddRef(ref mappingAdded);
             lock (_stopLock)
-                _runThread = Libc.pthread_self();
+                _runThread = _pthreadSelf != 0 ? _pthreadSelf : _pthreadSelf = Libc.pthread_self();
             result = Libc.ioctl(_fd.Number, KvmIoctls.KVM_RUN, 0);
             errno = result < 0 ? Marshal.GetLastPInvokeError() : 0;
             lock (_stopLock)
