@@ -6,7 +6,9 @@
 #   2. `dotnet tool install` of KvmLab.Cli from that feed into a temporary tool path, then `kvmlab --version`,
 #      `kvmlab guests`, `kvmlab doctor` (0: KVM works, 3: it does not) and `kvmlab run hello` (exit 33, the guest's
 #      success, with its greeting on stdout) - natively, or through tools/nested-kvm on a host without /dev/kvm.
-#   3. tests/packaging/nuget-setup.ipynb in real Jupyter (.ci/jupyter-notebooks.sh), its only set-up the two lines
+#   3. tools/publish-native: the natively compiled kvmlab says "(native)", runs hello (natively or through the
+#      harness) and hands `script` to the JIT-compiled build published beside it.
+#   4. tests/packaging/nuget-setup.ipynb in real Jupyter (.ci/jupyter-notebooks.sh), its only set-up the two lines
 #      `#i "nuget: FEED"` and `#r "nuget: KvmLab.Interactive, VERSION"`: the extension must load from the package and
 #      the hello trace come out as KvmLab's HTML. It boots a guest, so without /dev/kvm it is skipped (say so).
 # The packages get a version of their own (BASE-check.TIMESTAMP): the kernel restores into the global NuGet folder,
@@ -102,7 +104,7 @@ dotnet tool install --tool-path "$tools" KvmLab.Cli --version "$version" --add-s
 kvmlab=$tools/kvmlab
 [ -x "$kvmlab" ] || fail "dotnet tool install left no kvmlab in $tools"
 reported=$("$kvmlab" --version)
-[ "$reported" = "kvmlab $base.0" ] || fail "kvmlab --version printed '$reported'"
+[ "$reported" = "kvmlab $base.0 (jit)" ] || fail "kvmlab --version printed '$reported'"
 ok "dotnet tool install KvmLab.Cli --add-source FEED gives kvmlab ($reported)"
 
 "$kvmlab" guests >"$work/guests.txt" || fail "kvmlab guests exited $?"
@@ -135,6 +137,27 @@ set -e
 [ $rc = 33 ] && grep -qx "hello: done" "$work/hello.out" \
   || { cat "$work/hello.out" "$work/hello.err"; fail "kvmlab run hello $how exited $rc (33 is the guest's success)"; }
 ok "kvmlab run hello $how: exit 33, stdout '$(head -1 "$work/hello.out")'"
+
+native_dir=$work/native
+tools/publish-native "$native_dir" >"$work/native.log" 2>&1 || { cat "$work/native.log"; fail "tools/publish-native failed (above)"; }
+native_version=$("$native_dir/kvmlab" --version)
+[[ "$native_version" == *" (native)" ]] || fail "the natively compiled kvmlab --version printed '$native_version'"
+ok "tools/publish-native: $native_version, $(($(stat -c %s "$native_dir/kvmlab") / 1024 / 1024)) MiB, every command but script and bench compiled ahead of time"
+set +e
+if [ $native_kvm = 1 ]; then
+  "$native_dir/kvmlab" run hello >"$work/native-hello.out" 2>"$work/native-hello.err"
+else
+  KVMLAB_RUN_TIMEOUT=250 tools/nested-kvm "$native_dir/kvmlab" run hello >"$work/native-hello.out" 2>"$work/native-hello.err"
+fi
+rc=$?
+set -e
+[ $rc = 33 ] && grep -qx "hello: done" "$work/native-hello.out" \
+  || { cat "$work/native-hello.out" "$work/native-hello.err"; fail "the natively compiled kvmlab run hello $how exited $rc"; }
+ok "the natively compiled kvmlab run hello $how: exit 33"
+echo 'Console.WriteLine($"script ran: {KvmLab.Guests.GuestLibrary.All.Count} guests");' >"$work/count.csx"
+"$native_dir/kvmlab" script "$work/count.csx" >"$work/script.out" 2>&1 || { cat "$work/script.out"; fail "the natively compiled kvmlab script exited $?"; }
+grep -qE '^script ran: [0-9]+ guests$' "$work/script.out" || { cat "$work/script.out"; fail "kvmlab script through the native kvmlab printed no count"; }
+ok "the natively compiled kvmlab hands script to the JIT-compiled build: '$(cat "$work/script.out")'"
 
 if [ $native_kvm = 0 ]; then
   echo "package-check: skipped: tests/packaging/nuget-setup.ipynb boots a guest and this host has no /dev/kvm"

@@ -17,10 +17,18 @@ internal static class Commands
         new RunCommand(),
         new StatCommand(),
         new GuestsCommand(),
+#if KVMLAB_NATIVE
+        new JitHostCommand("script", "run a C# script (.csx) with KvmLab, its guests and charts imported"),
+#else
         new ScriptCommand(),
+#endif
         new DoctorCommand(),
         new CompareCommand(),
+#if KVMLAB_NATIVE
+        new JitHostCommand("bench", "measure exit cost, allocation, startup and charts against C and QEMU references"),
+#else
         new BenchCommand(),
+#endif
         new FuzzCommand(),
     };
 
@@ -38,7 +46,8 @@ internal static class Commands
         }
         if (args[0] == "--version")
         {
-            Console.Out.WriteLine($"kvmlab {typeof(Commands).Assembly.GetName().Version}");
+            // Says how this kvmlab was compiled: kvmlab bench finds the native build by it.
+            Console.Out.WriteLine($"kvmlab {typeof(Commands).Assembly.GetName().Version} ({(System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported ? "jit" : "native")})");
             return 0;
         }
         var command = Find(args[0]);
@@ -49,6 +58,9 @@ internal static class Commands
             return UsageError;
         }
         var rest = args.Skip(1).ToArray();
+#if KVMLAB_NATIVE
+        if (command is JitHostCommand jit) return jit.Forward(rest);
+#endif
         if (rest.Contains("--help") || rest.Contains("-h"))
         {
             Console.Out.WriteLine(command.Help);

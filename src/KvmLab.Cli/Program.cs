@@ -4,5 +4,9 @@ namespace KvmLab.Cli;
 public static class Program
 {
     /// <summary>Dispatches to the sub-command named by the first argument.</summary>
-    public static int Main(string[] args) => Commands.Dispatch(args);
+    public static int Main(string[] args)
+    {
+        StartupProfile.Mark("main");
+        return Commands.Dispatch(args);
+    }
 }

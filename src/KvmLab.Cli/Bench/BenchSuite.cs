@@ -164,26 +164,9 @@ internal static class BenchSuite
         json["chart_1m_html_bytes"] = largest.HtmlBytes;
         json["charts"] = chartJson;
 
-        progress($"process start to halt: kvmlab vs QEMU ({StartGuest})");
+        progress($"process start to halt: kvmlab vs QEMU -M microvm, QEMU -M pc and a C VMM ({StartGuest})");
         var start = StartToHaltBenchmark.Run(StartGuest, settings.StartRepetitions, settings.RuntimeVariants, kvmlabDll);
-        var qemuMs = start.Qemu?.Median;
-        figures.Add(qemuMs is null
-            ? Figure.Info($"kvmlab start to halt ({StartGuest})", start.KvmLab.Median, "ms", note: $"{start.KvmLabBuild}; QEMU not installed: no reference")
-            : Figure.AtMost($"kvmlab start to halt ({StartGuest})", start.KvmLab.Median, "ms", qemuMs, "qemu-system-x86_64 -accel kvm -bios", 1.0,
-                $"{start.KvmLabBuild}; medians of {start.KvmLab.Count}; best {Figure.Format(start.KvmLab.Best)} vs {Figure.Format(start.Qemu!.Best)} ms"));
-        var variantJson = new JsonObject();
-        foreach (var (setting, ms) in start.RuntimeVariants)
-        {
-            figures.Add(Figure.Info($"  kvmlab start to halt with {setting}", ms.Median, "ms", start.KvmLab.Median, "default settings"));
-            variantJson[setting] = ms.Median;
-        }
-        json["start_to_halt_kvmlab_ms"] = start.KvmLab.Median;
-        json["start_to_halt_qemu_ms"] = qemuMs;
-        json["start_to_halt_ratio_vs_qemu"] = qemuMs is { } q ? start.KvmLab.Median / q : null;
-        json["start_to_halt_kvmlab_command"] = start.KvmLabCommand;
-        json["start_to_halt_kvmlab_build"] = start.KvmLabBuild;
-        json["start_to_halt_qemu_command"] = start.QemuCommand;
-        json["start_to_halt_runtime_variants_ms"] = variantJson;
+        AddStartToHalt(figures, json, start);
 
         return Finish(figures, json, loadBefore);
     }
@@ -252,6 +235,79 @@ internal static class BenchSuite
         json["dispatch_exits_per_round"] = settings.DispatchExits;
         json["dispatch_rounds"] = settings.DispatchRounds;
     }
+
+    /// <summary>
+    /// Start-to-halt figures: the goal is the fastest kvmlab build (the native one when tools/publish-native made it)
+    /// against QEMU -M microvm, QEMU's smallest machine, with QEMU -M pc and the C VMM (the floor: the same kernel calls
+    /// and nothing else) beside it, and where each kvmlab build's milliseconds go.
+    /// </summary>
+    private static void AddStartToHalt(List<Figure> figures, JsonObject json, StartToHaltResult start)
+    {
+        var best = start.Native ?? start.KvmLab;
+        var bestBuild = start.Native is null ? start.KvmLabBuild : "native (NativeAOT)";
+        var microvm = start.Microvm?.Median;
+        var pc = start.Qemu?.Median;
+        var floor = start.CVmm?.Median;
+        figures.Add(microvm is null
+            ? Figure.Info($"kvmlab start to halt ({StartGuest})", best.Median, "ms", note: $"{bestBuild}; QEMU not installed: no reference")
+            : Figure.AtMost($"kvmlab start to halt ({StartGuest})", best.Median, "ms", microvm, "qemu-system-x86_64 -M microvm -accel kvm", 1.0,
+                $"{bestBuild}; medians of {best.Count}; best {Figure.Format(best.Best)} vs {Figure.Format(start.Microvm!.Best)} ms"));
+        if (start.Native is not null)
+            figures.Add(Figure.Info($"  JIT-compiled kvmlab start to halt", start.KvmLab.Median, "ms", microvm, "QEMU -M microvm", start.KvmLabBuild));
+        else
+            figures.Add(Figure.Info("  natively compiled kvmlab", null, "ms", note: "not found: tools/publish-native builds it (artifacts/kvmlab/kvmlab)"));
+        figures.Add(Figure.Info("  QEMU -M pc start to halt", pc, "ms", microvm, "QEMU -M microvm"));
+        figures.Add(Figure.Info("  C VMM start to halt (the floor)", floor, "ms", note: floor is null ? "gcc missing" : "the kernel calls a Machine makes, COM1 and isa-debug-exit, nothing else"));
+        var variantJson = new JsonObject();
+        foreach (var (setting, ms) in start.RuntimeVariants)
+        {
+            figures.Add(Figure.Info($"  kvmlab start to halt with {setting}", ms.Median, "ms", start.KvmLab.Median, "default settings"));
+            variantJson[setting] = ms.Median;
+        }
+        var phasesJson = new JsonObject();
+        foreach (var (build, phases) in start.Phases)
+        {
+            var buildJson = new JsonObject();
+            double previous = 0;
+            foreach (var (phase, ms) in phases)
+            {
+                buildJson[phase] = ms;
+                figures.Add(Figure.Info($"  {build} kvmlab: launch to {PhaseName(phase)}", ms, "ms", note: $"+{Figure.Format(ms - previous)} ms"));
+                previous = ms;
+            }
+            phasesJson[build] = buildJson;
+        }
+        json["start_to_halt_ms"] = best.Median;
+        json["start_to_halt_build"] = bestBuild;
+        json["start_to_halt_jit_ms"] = start.KvmLab.Median;
+        json["start_to_halt_native_ms"] = start.Native?.Median;
+        json["qemu_microvm_start_to_halt_ms"] = microvm;
+        json["c_vmm_start_to_halt_ms"] = floor;
+        json["start_to_halt_ratio_vs_qemu_microvm"] = microvm is { } m && m > 0 ? best.Median / m : null;
+        json["start_to_halt_ratio_vs_c_vmm"] = floor is { } f && f > 0 ? best.Median / f : null;
+        json["start_to_halt_phases_ms"] = phasesJson;
+        json["start_to_halt_kvmlab_ms"] = start.KvmLab.Median;
+        json["start_to_halt_qemu_ms"] = pc;
+        json["start_to_halt_ratio_vs_qemu"] = pc is { } q ? start.KvmLab.Median / q : null;
+        json["start_to_halt_kvmlab_command"] = start.KvmLabCommand;
+        json["start_to_halt_native_command"] = start.NativeCommand;
+        json["start_to_halt_kvmlab_build"] = start.KvmLabBuild;
+        json["start_to_halt_qemu_command"] = start.QemuCommand;
+        json["start_to_halt_qemu_microvm_command"] = start.MicrovmCommand;
+        json["start_to_halt_c_vmm_command"] = start.CVmmCommand;
+        json["start_to_halt_runtime_variants_ms"] = variantJson;
+    }
+
+    private static string PhaseName(string phase) => phase switch
+    {
+        "main" => "Main (exec, runtime start)",
+        "image" => "guest image ready",
+        "machine" => "machine created and loaded",
+        "halt" => "guest ended",
+        "reported" => "summary printed",
+        "exit" => "process exit (machine disposed, runtime shut down)",
+        _ => phase,
+    };
 
     private static void AddExitCost(List<Figure> figures, JsonObject json, string key, string label, ExitCosts costs)
     {

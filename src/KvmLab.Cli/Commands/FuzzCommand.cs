@@ -8,7 +8,7 @@ namespace KvmLab.Cli;
 internal sealed class FuzzCommand : ICommand
 {
     private static readonly string[] Flags = [];
-    private static readonly string[] Valued = ["runs", "seed", "mode", "workers", "timeout", "max-exits", "recycle", "case", "machines", "devices", "machine"];
+    private static readonly string[] Valued = ["runs", "seed", "mode", "workers", "timeout", "max-exits", "recycle", "case", "after", "machines", "devices", "machine"];
 
     public string Name => "fuzz";
 
@@ -21,9 +21,12 @@ internal sealed class FuzzCommand : ICommand
 
         Runs N generated guests (random bytes, instruction soup aimed at the devices, and mutations of the guest
         library) on KVM, each under an exit limit and a timeout, and prints how the runs ended. A host fault is an
-        exception escaping the run loop, a missed deadline, a machine left unusable, or descriptors, mappings or
-        threads still held after every machine was disposed. The last line is 'fuzz: N runs, 0 host faults' or
-        names the failing case and the command that reproduces it. Exit code 1 when a host fault was found.
+        exception escaping the run loop, a missed deadline, a run that never comes back from KVM_RUN (a watchdog
+        thread reports and cancels it, and the session goes on), an outcome the case cannot produce (e.g. Halted
+        where the guest executed no HLT), a machine left unusable, or descriptors, mappings or threads still held
+        after every machine was disposed. The last line is 'fuzz: N runs, 0 host faults' or names the failing case
+        and the command that reproduces it on a machine in the same state (the cases that ran on its machine before
+        it, then the case). Exit code 1 when a host fault was found.
 
         options:
           --runs N          cases to run (default 1000)
@@ -34,6 +37,8 @@ internal sealed class FuzzCommand : ICommand
           --max-exits N     exit limit of each run (default 2000)
           --recycle K       build a fresh machine every K runs per worker (default 25)
           --case I          run only case I of the session, on a fresh machine
+          --after A,B,...   with --case: first run cases A, B, ... on that machine, in order (a fault's
+                            reproduce line lists the cases that ran on its machine before it)
           --devices N       instead: N random PIO/MMIO/config/DMA operations against the devices (no KVM needed),
                             on the board --machine names (default pc; q35 adds the root port, virtio-rng-pci with
                             MSI-X and the ICH9 functions)
@@ -43,6 +48,7 @@ internal sealed class FuzzCommand : ICommand
         examples:
           kvmlab fuzz --runs 10000 --seed 1
           kvmlab fuzz --seed 1 --case 4711
+          kvmlab fuzz --seed 1 --case 4711 --after 4709,4707
           kvmlab fuzz --devices 200000 --seed 7
           kvmlab fuzz --devices 200000 --seed 7 --machine q35
           kvmlab fuzz --machines 10000
@@ -76,8 +82,11 @@ internal sealed class FuzzCommand : ICommand
             MaxExits = (long)a.GetNumber("max-exits", (ulong)defaults.MaxExits),
             RecycleEvery = (int)Math.Clamp(a.GetNumber("recycle", (ulong)defaults.RecycleEvery), 1, int.MaxValue),
         };
-        if (a.Has("case"))
-            options = options with { FirstCase = (long)a.GetNumber("case", 0), Runs = 1, Workers = 1, RecycleEvery = 1 };
+        if (a.Has("after") && !a.Has("case"))
+            throw new UsageException("--after needs --case: it names the cases to run before that one on the same machine");
+        long[]? replay = a.Has("case") ? [.. ParseCases(a.Get("after")), (long)a.GetNumber("case", 0)] : null;
+        if (replay is not null)
+            options = options with { FirstCase = replay[^1], Runs = replay.Length, Workers = 1 };
         if (options.Timeout <= TimeSpan.Zero)
             throw new UsageException("--timeout must be positive");
 
@@ -88,11 +97,15 @@ internal sealed class FuzzCommand : ICommand
                     $"{generator.Templates.Count} library images to mutate");
         long step = Math.Max(1, options.Runs / 10);
         long reported = 0;
-        var report = GuestFuzzer.Run(options, generator, done =>
-        {
-            if (done % step != 0 || Interlocked.Exchange(ref reported, done) == done) return;
-            lock (w) w.WriteLine($"  {done} runs ...");
-        });
+        if (replay is { Length: > 1 })
+            w.WriteLine($"replay: cases {string.Join(", ", replay[..^1])} then case {replay[^1]}, on one fresh machine");
+        var report = replay is not null
+            ? GuestFuzzer.Replay(options, generator, replay)
+            : GuestFuzzer.Run(options, generator, done =>
+            {
+                if (done % step != 0 || Interlocked.Exchange(ref reported, done) == done) return;
+                lock (w) w.WriteLine($"  {done} runs ...");
+            });
 
         w.WriteLine();
         w.WriteLine("outcome           runs");
@@ -111,13 +124,26 @@ internal sealed class FuzzCommand : ICommand
             return 0;
         }
         var first = report.Faults.FirstOrDefault(f => f.Case is not null)?.Case;
-        var session = $"kvmlab fuzz --runs {options.Runs} --seed {seed} --mode {modeText} --workers {options.Workers} " +
-                      $"--timeout {options.Timeout.TotalMilliseconds:F0}ms --max-exits {options.MaxExits} --recycle {options.RecycleEvery}";
+        var limits = $"--timeout {options.Timeout.TotalMilliseconds:F0}ms --max-exits {options.MaxExits}";
+        var session = $"kvmlab fuzz --runs {options.Runs} --seed {seed} --mode {modeText} --workers {options.Workers} {limits} --recycle {options.RecycleEvery}";
+        var firstFault = report.Faults.FirstOrDefault(f => f.Case is not null);
+        var after = firstFault is { Preceding.Count: > 0 } ? $" --after {string.Join(',', firstFault.Preceding)}" : "";
         w.WriteLine(first is null
             ? $"fuzz: {report.Runs} runs, {report.Faults.Count} host faults; reproduce: {session}"
             : $"fuzz: {report.Runs} runs, {report.Faults.Count} host faults; first in case {first.Index} (seed {seed}, case seed 0x{first.Seed:x16}); " +
-              $"reproduce: kvmlab fuzz --seed {seed} --mode {modeText} --case {first.Index}   or the whole session: {session}");
+              $"reproduce: kvmlab fuzz --seed {seed} --mode {modeText} {limits} --case {first.Index}{after}   or the whole session: {session}");
         return 1;
+    }
+
+    private static IEnumerable<long> ParseCases(string? list)
+    {
+        if (string.IsNullOrEmpty(list)) yield break;
+        foreach (var part in list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!Arguments.TryParseNumber(part, out var index) || index > long.MaxValue)
+                throw new UsageException($"--after: '{part}' is not a case number (give case numbers separated by commas, e.g. --after 12,14)");
+            yield return (long)index;
+        }
     }
 
     private static int Devices(ulong seed, long operations, Boards.Board board)

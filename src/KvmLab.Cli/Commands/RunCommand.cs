@@ -59,6 +59,7 @@ internal sealed class RunCommand : ICommand
         var a = Arguments.Parse(args, Flags, Valued);
         if (a.Positionals.Count != 1) throw new UsageException("expected one GUEST or FILE");
         var image = GuestSource.Resolve(a.Positionals[0], a);
+        StartupProfile.Mark("image");
         var tracePath = a.Get("trace");
         var chartPath = a.Get("chart");
         if (tracePath is not null)
@@ -97,6 +98,7 @@ internal sealed class RunCommand : ICommand
             throw;
         }
         using var machine = booted;
+        StartupProfile.Mark("machine");
         KernelStatsSnapshot? kernelBefore = null;
         KernelTrace? kernelTrace = null;
         IReadOnlyList<KernelTraceEvent>? kernelEvents = null;
@@ -105,6 +107,7 @@ internal sealed class RunCommand : ICommand
             if (a.Has("kernel-stats")) kernelBefore = machine.KernelStats.Snapshot();
             if (kernelTracePath is not null) kernelTrace = KernelTrace.Start();
             result = machine.Run(limits);
+            StartupProfile.Mark("halt");
             kernelEvents = kernelTrace?.Stop();
         }
         finally
@@ -142,6 +145,8 @@ internal sealed class RunCommand : ICommand
             foreach (var file in ChartOutput.Write(machine.Trace, chartPath, a.Get("chart-kind")))
                 report.WriteLine($"kvmlab: wrote chart {file}");
         }
+        StartupProfile.Mark("reported");
+        StartupProfile.Report(report);
         return code;
     }
 }

@@ -37,4 +37,8 @@ public sealed record GuestFuzzOptions
 
     /// <summary>Options of every machine (default: a short halt check so a final HLT is seen quickly).</summary>
     public MachineOptions Machine { get; init; } = new() { HaltCheckInterval = TimeSpan.FromMilliseconds(2) };
+
+    /// <summary>How a loaded case is run (default <see cref="KvmLab.Machine.Run(RunOptions?)"/>); tests replace it to
+    /// make a run that ignores its deadline, or one that never comes back, and watch the watchdog catch it.</summary>
+    internal Func<Machine, FuzzCase, RunOptions, RunResult>? Runner { get; init; }
 }

@@ -47,6 +47,35 @@ public sealed class FuzzCommandTests
         Assert.Contains("see: kvmlab fuzz --help", error);
     }
 
+    [Fact]
+    public void AfterWithoutCaseIsAUsageErrorThatSaysWhatItNeeds()
+    {
+        var (code, _, error) = Kvmlab("fuzz", "--after", "3,5");
+
+        Assert.Equal(2, code);
+        Assert.Contains("--after needs --case", error);
+    }
+
+    [Fact]
+    public void AnAfterListThatIsNotCaseNumbersIsAUsageError()
+    {
+        var (code, _, error) = Kvmlab("fuzz", "--case", "7", "--after", "3,five");
+
+        Assert.Equal(2, code);
+        Assert.Contains("--after: 'five' is not a case number", error);
+    }
+
+    [KvmFact]
+    public void ACaseReplayedAfterOthersRunsThemOnOneMachineFirst()
+    {
+        var (code, output, error) = Kvmlab("fuzz", "--seed", "3", "--case", "9", "--after", "1,5");
+
+        Assert.True(code == 0, output + error);
+        Assert.Contains("replay: cases 1, 5 then case 9, on one fresh machine", output);
+        Assert.Contains("1 machines", output);
+        Assert.Equal("fuzz: 3 runs, 0 host faults", LastLine(output));
+    }
+
     private static string LastLine(string output) => output.TrimEnd().Split('\n')[^1].TrimEnd('\r');
 
     private static (int Code, string Output, string Error) Kvmlab(params string[] args)

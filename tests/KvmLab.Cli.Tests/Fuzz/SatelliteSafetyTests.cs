@@ -1,4 +1,3 @@
-using KvmLab.Fuzzing;
 using KvmLab.Scripting;
 using KvmLab.Testing;
 

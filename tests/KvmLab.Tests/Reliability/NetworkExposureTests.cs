@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using KvmLab.Fuzzing;
 using KvmLab.Loading;
 using KvmLab.Qemu;
 using KvmLab.Testing;

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.Loader;
 
@@ -20,8 +21,11 @@ internal sealed class TypeFormatterSourceAttribute : Attribute
     public TypeFormatterSourceAttribute(string typeName) => _typeName = typeName;
 
     /// <summary>The formatter source type, or null when KvmLab.Interactive is not beside this assembly.</summary>
+    /// <remarks>Only a notebook kernel asks (by reflection); the natively compiled kvmlab command never does.</remarks>
     public Type? FormatterSourceType
     {
+        [RequiresUnreferencedCode("Loads KvmLab.Interactive by name, for notebook kernels only.")]
+        [RequiresAssemblyFiles("Looks for KvmLab.Interactive.dll beside KvmLab.dll.")]
         get
         {
             var comma = _typeName.IndexOf(',', StringComparison.Ordinal);
@@ -32,6 +36,8 @@ internal sealed class TypeFormatterSourceAttribute : Attribute
         }
     }
 
+    [RequiresUnreferencedCode("Loads an assembly from a path.")]
+    [RequiresAssemblyFiles("Looks for an assembly file beside KvmLab.dll.")]
     private static Assembly? LoadBeside(string assemblyName)
     {
         var here = typeof(TypeFormatterSourceAttribute).Assembly;

@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Net;
+using KvmLab.Fuzzing;
 
-namespace KvmLab.Fuzzing;
+namespace KvmLab.Testing;
 
 /// <summary>
 /// Which sockets this process listens on, from /proc/net/{tcp,tcp6,udp,udp6} matched against the socket inodes in
-/// /proc/self/fd. KvmLab itself must never listen; anything optional must bind to loopback only.
+/// /proc/self/fd. KvmLab itself must never listen; anything optional must bind to loopback only. A test helper: the
+/// tests of the library and of the CLI hold every process to it.
 /// </summary>
 public static class NetworkExposure
 {

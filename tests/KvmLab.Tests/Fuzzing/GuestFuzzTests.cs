@@ -2,7 +2,7 @@ using KvmLab.Fuzzing;
 using KvmLab.Loading;
 using KvmLab.Testing;
 
-namespace KvmLab.Tests.Reliability;
+namespace KvmLab.Tests.Fuzzing;
 
 using Machine = KvmLab.Machine;
 

@@ -3,7 +3,7 @@ using KvmLab.Devices;
 using KvmLab.Fuzzing;
 using KvmLab.Pci;
 
-namespace KvmLab.Tests.Reliability;
+namespace KvmLab.Tests.Fuzzing;
 
 /// <summary>The device fuzzer (no KVM): wild PIO, MMIO, configuration, BAR and DMA traffic never throws and keeps the invariants.</summary>
 public sealed class DeviceFuzzTests
