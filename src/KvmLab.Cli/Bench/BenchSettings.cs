@@ -16,7 +16,7 @@ namespace KvmLab.Cli.Bench;
 internal sealed record BenchSettings(long Exits, int Rounds, int MachineRounds, int TraceRecords, int StartRepetitions,
     bool RuntimeVariants, int OffloadWrites, int OffloadRounds, int DispatchExits, int DispatchRounds, TimeSpan DispatchWarmUp, long StreamExits)
 {
-    /// <summary>The full run behind the published table (three to four minutes on 2 cores under kvm_pvm, most of it the
+    /// <summary>The full run behind the published table (about seven minutes on 2 loaded cores under kvm_pvm, half of it the
     /// 10,000,000-exit streamed run).</summary>
     public static BenchSettings Full { get; } = new(50_000, 5, 20, 1_000_000, 7, true, 10_000, 3, 20_000, 15, TimeSpan.FromSeconds(1.5), 10_000_000);
 
