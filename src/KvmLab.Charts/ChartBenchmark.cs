@@ -16,9 +16,12 @@ internal sealed record ChartMeasurement(string Chart, double BuildMilliseconds, 
 internal static class ChartBenchmark
 {
     /// <summary>Builds a <see cref="SampleTraces"/> trace of <paramref name="records"/> records and measures every standard chart.</summary>
-    public static IReadOnlyList<ChartMeasurement> Run(int records = 1_000_000)
+    public static IReadOnlyList<ChartMeasurement> Run(int records = 1_000_000) => Run(SampleTraces.BusScanAndEdu(records));
+
+    /// <summary>Measures every standard chart built from <paramref name="trace"/> (for example a real guest run's).</summary>
+    public static IReadOnlyList<ChartMeasurement> Run(Tracing.Trace trace)
     {
-        var trace = SampleTraces.BusScanAndEdu(records);
+        ArgumentNullException.ThrowIfNull(trace);
         // One untimed round compiles the code paths, so the numbers describe steady state, not the JIT.
         foreach (var chart in TraceCharts.All(SampleTraces.BusScanAndEdu(2000))) _ = chart.ToHtml();
         var builders = new (string Name, Func<TraceChart> Build)[]

@@ -33,6 +33,13 @@ internal static class TraceExportBenchmark
         var trace = SampleTraces.BusScanAndEdu(records);
         // As Machine.Run leaves a trace when the run ends.
         trace.TrimExcess();
+        return new ExportResult(Measure(trace, rounds), (double)trace.AllocatedBytes / trace.Count);
+    }
+
+    /// <summary>Exports <paramref name="trace"/> (for example a real guest run's) to each format, <paramref name="rounds"/> times.</summary>
+    public static IReadOnlyList<ExportMeasurement> Measure(Tracing.Trace trace, int rounds = 2)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
         var dir = Directory.CreateTempSubdirectory("kvmlab-bench-export-");
         try
         {
@@ -53,7 +60,7 @@ internal static class TraceExportBenchmark
                 result.Add(new ExportMeasurement(format, best.Best, new FileInfo(path).Length));
                 File.Delete(path);
             }
-            return new ExportResult(result, (double)trace.AllocatedBytes / trace.Count);
+            return result;
         }
         finally
         {

@@ -17,13 +17,20 @@ internal sealed class BenchCommand : ICommand
     /// <inheritdoc />
     public string Help => """
         usage: kvmlab bench [--quick] [--json FILE] [--kvmlab DLL] [--check]
+               kvmlab bench --dispatch-only [--quick] [--json FILE] [--check]
+               kvmlab bench --table FILE
                kvmlab bench --boot GUEST
 
         Measures, with the reference measured in the same run:
           - one exit through Machine.Run / Machine.Step / Vcpu.Run vs a C KVM_RUN loop built with gcc (PIO and MMIO)
-          - managed bytes allocated per exit in the run loop, trace bytes per exit
-          - Machine create + dispose, and which kernel call dominates it
-          - exporting and charting a 1,000,000-record trace
+          - the run loop's dispatch of one exit after KVM_RUN returned (decode, address space, device, trace
+            record) on prepared kvm_run contents, for PIO/MMIO reads and writes, coalesced replay, MSI and debug
+            exits, traced and not: ns and bytes per exit (no KVM involved)
+          - managed bytes allocated per exit in the run loop
+          - trace bytes per exit (live heap growth and bytes allocated over 1,000,000 real exits), and a run of
+            10,000,000 exits streamed to a .kvmtrace file with the process's RSS growth
+          - Machine create + dispose against C making the same calls warm in one process, and which call dominates
+          - exporting and charting that real trace and a synthetic 1,000,000-record one
           - exits and time saved on pci-testdev by ioeventfd and by coalesced MMIO
           - process start to halt of kvmlab vs qemu-system-x86_64 -accel kvm -bios (when QEMU is installed)
         and prints a table (figure, value, reference, ratio or goal, verdict). Best rounds are compared; medians
@@ -31,9 +38,12 @@ internal sealed class BenchCommand : ICommand
 
         options:
           --quick        a small run of every figure (seconds; numbers are rough)
+          --dispatch-only  only the dispatch benchmark: needs no /dev/kvm, gcc or QEMU (a few seconds)
           --json FILE    also write every figure, its reference and the machine description as JSON
           --check        exit 1 when a figure misses its goal (after printing the table and writing the JSON),
                          naming each; without it the verdicts are reported and the exit code is 0
+          --table FILE   print the figures of a --json FILE as the Markdown table the README publishes (machine,
+                         KVM backend, build and load named above it); measures nothing
           --kvmlab DLL   time this build of kvmlab (e.g. a ReadyToRun publish's KvmLab.Cli.dll) for start to halt,
                          instead of the one running the benchmark
           --boot GUEST   boot a library guest, run it to its end and exit (the process the start-to-halt figure times
@@ -47,9 +57,10 @@ internal sealed class BenchCommand : ICommand
     /// <inheritdoc />
     public int Run(IReadOnlyList<string> args)
     {
-        var a = Arguments.Parse(args, ["quick", "check"], ["json", "boot", "kvmlab"]);
+        var a = Arguments.Parse(args, ["quick", "check", "dispatch-only"], ["json", "boot", "kvmlab", "table"]);
         if (a.Positionals.Count > 0) throw new UsageException($"unexpected argument '{a.Positionals[0]}'");
         if (a.Get("boot") is { } guest) return Boot(guest);
+        if (a.Get("table") is { } table) return Table(table);
 
         var settings = a.Has("quick") ? BenchSettings.Quick : BenchSettings.Full;
         var core = typeof(Machine).Assembly.Location;
@@ -60,7 +71,10 @@ internal sealed class BenchCommand : ICommand
         BenchReport report;
         try
         {
-            report = BenchSuite.Run(settings, step => Console.Error.WriteLine($"bench: {step}"), kvmlab is null ? null : Path.GetFullPath(kvmlab));
+            void Progress(string step) => Console.Error.WriteLine($"bench: {step}");
+            report = a.Has("dispatch-only")
+                ? BenchSuite.RunDispatchOnly(settings, Progress)
+                : BenchSuite.Run(settings, Progress, kvmlab is null ? null : Path.GetFullPath(kvmlab));
         }
         catch (InvalidOperationException e)
         {
@@ -91,6 +105,22 @@ internal sealed class BenchCommand : ICommand
         foreach (var f in missed)
             report.WriteLine($"  {f.Name.Trim()}: {Figure.Format(f.Value)} {f.Unit}, goal {f.Goal}");
         return 1;
+    }
+
+    private static int Table(string path)
+    {
+        if (!File.Exists(path)) throw new UsageException($"--table: no file '{path}' (give a kvmlab bench --json output)");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path)) as System.Text.Json.Nodes.JsonObject
+            ?? throw new UsageException($"--table: '{path}' is not a JSON object");
+        try
+        {
+            Console.Out.Write(BenchMarkdown.Render(json));
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--table: '{path}': {e.Message}");
+        }
+        return 0;
     }
 
     private static int Boot(string name)

@@ -11,7 +11,7 @@ namespace KvmLab.Kvm;
 /// before the next <see cref="Run"/>, which completes the guest instruction with that data.
 /// All methods except <see cref="RequestStop"/> belong to the thread that runs the vCPU.
 /// </summary>
-public sealed unsafe class Vcpu : IDisposable
+public sealed unsafe partial class Vcpu : IDisposable
 {
     private const int PageSize = 4096;
     private const int CoalescedRingCapacity = (PageSize - 8) / 24;
@@ -25,6 +25,11 @@ public sealed unsafe class Vcpu : IDisposable
     private nuint _runThread;
     private bool _syncFresh;
     private PendingRead _pending;
+
+    // The calling thread's pthread_t, asked once per thread: a P/Invoke (with its GC transition) per KVM_RUN is a
+    // measurable part of what Run adds to the bare ioctl.
+    [ThreadStatic]
+    private static nuint _pthreadSelf;
 
     internal Vcpu(Vm? vm, int id, KvmFileDescriptor fd, MappedRegion runMapping, int coalescedPageOffset, bool syncRegs)
     {
@@ -132,7 +137,7 @@ public sealed unsafe class Vcpu : IDisposable
             _fd.DangerousAddRef(ref added);
             _runMapping.DangerousAddRef(ref mappingAdded);
             lock (_stopLock)
-                _runThread = Libc.pthread_self();
+                _runThread = _pthreadSelf != 0 ? _pthreadSelf : _pthreadSelf = Libc.pthread_self();
             result = Libc.ioctl(_fd.Number, KvmIoctls.KVM_RUN, 0);
             errno = result < 0 ? Marshal.GetLastPInvokeError() : 0;
             lock (_stopLock)

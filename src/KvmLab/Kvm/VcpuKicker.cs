@@ -52,6 +52,23 @@ public sealed class VcpuKicker : IDisposable
         }
     }
 
+    /// <summary>
+    /// Requests a stop of <paramref name="vcpu"/> once <see cref="Stopwatch.GetTimestamp"/> reaches
+    /// <paramref name="deadlineTicks"/>, replacing any armed deadline: for a run loop that has already read the clock.
+    /// </summary>
+    internal void ArmUntil(Vcpu vcpu, long deadlineTicks)
+    {
+        lock (_state)
+        {
+            ObjectDisposedException.ThrowIf(_state.Disposed, this);
+            _state.Target = vcpu;
+            _state.Deadline = deadlineTicks;
+            _state.Generation++;
+            if (_state.Deadline < _state.WakeAt)
+                Monitor.PulseAll(_state);
+        }
+    }
+
     /// <summary>Cancels the armed deadline, if any. A stop already requested stays requested (the next Run returns Intr).</summary>
     public void Disarm()
     {

@@ -163,10 +163,11 @@ public sealed partial class Machine
         var code = ReadCode(linear);
         var first = Trace.Count;
 
-        var ctx = new RunContext(Deadline(timeout ?? TimeSpan.FromSeconds(1)), default, null, HaltChecks: false);
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        var ctx = new RunContext(Deadline(timeout ?? TimeSpan.FromSeconds(1), now), default, null, HaltChecks: false);
         _resumeOverBreakpoint = false;
         LastBreakpoint = null;
-        BeginRun(ref ctx);
+        BeginRun(ref ctx, now);
         StopReason stop;
         try
         {
@@ -239,6 +240,8 @@ public sealed partial class Machine
                 // is where KVM_SET_GUEST_DEBUG found it (x86.c __kvm_set_rflags), and an instruction its emulator
                 // completed (an MMIO access) moved RIP.
                 Vcpu.SetGuestDebug(singleStep: true);
+                // The ioctl above is not guest time: the KVM_RUN starts now.
+                _handledAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 stop = RunOnce(ref ctx);
                 var exit = Vcpu.LastExit;
                 // A trap owed by the previous step, which ended at its completed access on a KVM that still delivers
@@ -273,25 +276,28 @@ public sealed partial class Machine
     {
         if (_singleStepping)
         {
-            _stopDetail = $"single step to 0x{debug.Pc:x}";
+            _stopDetail = StopDetail.SingleStep(debug);
             return;
         }
         if (_breakpoints.Contains(debug.Pc) && (debug.Exception == BreakpointVector || !UsesSoftwareBreakpoints))
         {
             LastBreakpoint = debug.Pc;
             _resumeOverBreakpoint = true;
-            _stopDetail = $"breakpoint at 0x{debug.Pc:x}";
+            _stopDetail = StopDetail.Breakpoint(debug);
             return;
         }
-        var slots = HardwareSlots();
-        for (var i = 0; i < slots.Length; i++)
+        // DR0-DR3 hold the hardware execute breakpoints first, then the watchpoints (HardwareSlots), walked here
+        // without building that array: a debug exit allocates nothing.
+        var executeSlots = UsesSoftwareBreakpoints ? 0 : _breakpoints.Count;
+        for (var i = executeSlots; i < executeSlots + _watchpoints.Count; i++)
         {
-            if ((debug.Dr6 & (1UL << i)) == 0 || slots[i].Kind == BreakpointKind.Execute) continue;
-            LastWatchpoint = slots[i];
-            _stopDetail = $"watchpoint 0x{slots[i].Address:x} ({slots[i].Length} byte(s), {slots[i].Kind}) hit; the instruction before 0x{debug.Pc:x} accessed it";
+            if ((debug.Dr6 & (1UL << i)) == 0) continue;
+            var watchpoint = _watchpoints[i - executeSlots];
+            LastWatchpoint = watchpoint;
+            _stopDetail = StopDetail.Watchpoint(debug, watchpoint);
             return;
         }
-        _stopDetail = debug.ToString();
+        _stopDetail = StopDetail.Debug(debug);
     }
 
     private bool IsCompletedAccess(in VcpuExit exit, out StepTrap trap)

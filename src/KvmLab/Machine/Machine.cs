@@ -29,23 +29,37 @@ public sealed partial class Machine : IDisposable
     /// <summary>Builds a machine (opens /dev/kvm, creates the VM, vCPU, RAM and devices).</summary>
     /// <exception cref="KvmException">The host cannot provide KVM (the message says how to fix it).</exception>
     /// <exception cref="ArgumentException">Invalid options, e.g. a RAM size that is not a multiple of 4 KiB.</exception>
-    public Machine(MachineOptions? options = null)
+    public Machine(MachineOptions? options = null) : this(options ?? new MachineOptions(), detachedVcpu: null)
     {
-        Options = options ?? new MachineOptions();
+    }
+
+    // detachedVcpu: a machine without /dev/kvm around a vCPU whose kvm_run is plain memory (see CreateDetached).
+    private Machine(MachineOptions options, Vcpu? detachedVcpu)
+    {
+        Options = options;
         ValidateOptions(Options);
-        Kvm = new KvmHost();
+        Kvm = detachedVcpu is null ? new KvmHost() : null!;
         try
         {
-            Vm = Kvm.CreateVm();
-            if (Options.InKernelIrqchip)
+            if (detachedVcpu is null)
             {
-                Vm.CreateIrqchip();
-                Vm.CreatePit2();
+                Vm = Kvm.CreateVm();
+                if (Options.InKernelIrqchip)
+                {
+                    Vm.CreateIrqchip();
+                    Vm.CreatePit2();
+                }
+                Vm.SetIdentityMapAddress();
+                Vm.SetTssAddress();
+                Ram = Vm.AllocateGuestMemory(0, Options.RamSize);
+                Vcpu = Vm.CreateVcpu(0);
             }
-            Vm.SetIdentityMapAddress();
-            Vm.SetTssAddress();
-            Ram = Vm.AllocateGuestMemory(0, Options.RamSize);
-            Vcpu = Vm.CreateVcpu(0);
+            else
+            {
+                _supportsGuestDebug = false;
+                Ram = GuestMemory.Allocate(0, Options.RamSize);
+                Vcpu = detachedVcpu;
+            }
 
             Io = AddressSpace.CreateIo();
             Memory = AddressSpace.CreateMemory();
@@ -65,7 +79,6 @@ public sealed partial class Machine : IDisposable
 
             Trace = new Trace("machine");
             if (Options.TraceCapacity > 0) Trace.Reserve(Options.TraceCapacity);
-            _kicker = new VcpuKicker();
             _epoch = Stopwatch.GetTimestamp();
         }
         catch
@@ -228,7 +241,13 @@ public sealed partial class Machine : IDisposable
         foreach (var (fd, _) in _ioEventFds) fd.Dispose();
         Vm?.Dispose();
         foreach (var ram in _extraRam) ram.Dispose();
-        Kvm.Dispose();
+        if (Vm is null)
+        {
+            // A detached machine owns its vCPU and RAM; otherwise the VM releases them.
+            Vcpu?.Dispose();
+            Ram?.Dispose();
+        }
+        Kvm?.Dispose();
     }
 
     private void SyncIoEventFds(PciTestdev device)

@@ -15,7 +15,8 @@ public sealed partial class Machine
 {
     private static readonly double NanosPerTick = 1e9 / Stopwatch.Frequency;
 
-    private readonly VcpuKicker _kicker = null!;
+    // Started by the first run that needs a deadline: a machine built and disposed without running starts no thread.
+    private VcpuKicker? _kicker;
     private readonly long _epoch;
     private readonly Dictionary<MemoryRegion, ushort> _sourceIndex = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<string, ushort> _msiSources = new(StringComparer.Ordinal);
@@ -31,7 +32,11 @@ public sealed partial class Machine
     private long _armedAt = long.MaxValue;
     private long _exitsAtHaltCheck = -1;
     private long _exits;
-    private string _stopDetail = "";
+    // When the last record's handling ended (BeginRun: when the run started): the next KVM_RUN's entry time too, so
+    // that the loop reads the clock twice per exit (KVM_RUN returned, handling done) rather than three times. A
+    // record's RunNanos thereby also holds the few checks between handling and KVM_RUN (tens of ns).
+    private long _handledAt;
+    private StopDetail _stopDetail = "";
 
     /// <summary>KVM exits taken since the machine was built.</summary>
     public long ExitCount => _exits;
@@ -53,8 +58,11 @@ public sealed partial class Machine
     public ResolvedExit Step(TimeSpan? timeout = null)
     {
         ThrowIfDisposed();
-        var ctx = new RunContext(Deadline(timeout ?? TimeSpan.FromSeconds(1)), default, null, HaltChecks: false);
-        BeginRun(ref ctx);
+        // One clock read serves the deadline, the kicker and the KVM_RUN's entry time: an explicit step pays for no
+        // more than Run pays per exit plus arming (and disarming) the deadline.
+        var now = Stopwatch.GetTimestamp();
+        var ctx = new RunContext(Deadline(timeout ?? TimeSpan.FromSeconds(1), now), default, null, HaltChecks: false);
+        BeginRun(ref ctx, now);
         try
         {
             LastStop = ResumeFromBreakpoint(ref ctx) ?? RunOnce(ref ctx) ?? StopReason.Stepped;
@@ -78,10 +86,10 @@ public sealed partial class Machine
         ThrowIfDisposed();
         options ??= new RunOptions();
         var started = Stopwatch.GetTimestamp();
-        var ctx = new RunContext(Deadline(options.Timeout), options.Cancellation, options.Until, HaltChecks: true);
+        var ctx = new RunContext(Deadline(options.Timeout, started), options.Cancellation, options.Until, HaltChecks: true);
         var exitsBefore = _exits;
         StopReason? stop = null;
-        BeginRun(ref ctx);
+        BeginRun(ref ctx, started);
         using (Vcpu.StopWhenCancelled(options.Cancellation))
         {
             try
@@ -103,7 +111,7 @@ public sealed partial class Machine
         // capacity so that runs allocate nothing (MachineOptions.TraceCapacity): then the reservation stays.
         if (Options.TraceCapacity == 0) Trace.TrimExcess();
         var status = stop == StopReason.DebugExit ? DebugExit.ExitStatus : (ulong?)null;
-        return new RunResult(stop.Value, _exits - exitsBefore, Stopwatch.GetElapsedTime(started), status, _lastRecord.Rip, _stopDetail);
+        return new RunResult(stop.Value, _exits - exitsBefore, Stopwatch.GetElapsedTime(started), status, _lastRecord.Rip, _stopDetail.ToString());
     }
 
     /// <summary>Runs with a timeout only.</summary>
@@ -113,24 +121,25 @@ public sealed partial class Machine
     // KVM_RUN and looks only when its deadline passes.
     private readonly record struct RunContext(long DeadlineTicks, CancellationToken Cancellation, ExitCondition? Until, bool HaltChecks);
 
-    private static long Deadline(TimeSpan timeout) => timeout == System.Threading.Timeout.InfiniteTimeSpan
+    private static long Deadline(TimeSpan timeout, long now) => timeout == System.Threading.Timeout.InfiniteTimeSpan
         ? long.MaxValue
-        : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        : now + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
 
-    private void BeginRun(ref RunContext ctx)
+    private void BeginRun(ref RunContext ctx, long now)
     {
         _running = true;
+        _handledAt = now;
         if (_breakpoints.Count > 0) InsertSoftwareBreakpoints();
         DebugExit.Reset();
         _stopDetail = "";
         _exitsAtHaltCheck = -1;
         _nextClockDue = Clock.NextDueTicks ?? long.MaxValue;
-        ArmKicker(in ctx);
+        ArmKicker(in ctx, now);
     }
 
     private void EndRun()
     {
-        _kicker.Disarm();
+        _kicker?.Disarm();
         _armedAt = long.MaxValue;
         _running = false;
         if (_breakpoints.Count > 0) RemoveSoftwareBreakpoints();
@@ -140,8 +149,17 @@ public sealed partial class Machine
     private StopReason? RunOnce(ref RunContext ctx)
     {
         // Doorbells KVM completed through an ioeventfd since the last exit: the devices serve them now.
-        if (_watcher is { Pending: true }) _watcher.Deliver();
-        var entered = Stopwatch.GetTimestamp();
+        var entered = _handledAt;
+        if (_watcher is { Pending: true })
+        {
+            _watcher.Deliver();
+            entered = Stopwatch.GetTimestamp();
+        }
+        else if (ctx.Until is not null)
+        {
+            // The caller's condition ran since the last record: its time is not the guest's.
+            entered = Stopwatch.GetTimestamp();
+        }
         // Like QEMU's main loop running expired timers between exits: edu's factorial and DMA complete here.
         if (entered >= _nextClockDue)
         {
@@ -150,7 +168,15 @@ public sealed partial class Machine
         }
 
         var exit = Vcpu.Run();
-        var exited = Stopwatch.GetTimestamp();
+        return Dispatch(in exit, ref ctx, entered, Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>
+    /// The post-KVM_RUN half of <see cref="RunOnce"/>: replays coalesced writes, hands the exit to its address space
+    /// and device, completes a read, records the exit. Returns why the run must stop, or null to go on.
+    /// </summary>
+    private StopReason? Dispatch(in VcpuExit exit, ref RunContext ctx, long entered, long exited)
+    {
         _exits++;
         if (_coalesced) ReplayCoalesced(exited);
 
@@ -224,6 +250,13 @@ public sealed partial class Machine
         int size = io.Size;
         if (io.Direction == IoDirection.Out)
         {
+            if (io.Count == 1)
+            {
+                // The decoded exit already holds the one element: no second trip through kvm_run's data page.
+                var written = Io.Write(io.Port, size, io.Value);
+                RecordAccess(TraceAccess.PioWrite, io.Port, size, io.Value, rip, written, false, entered, exited);
+                return;
+            }
             var data = Vcpu.WriteData;
             for (var i = 0; i < io.Count; i++)
             {
@@ -298,7 +331,7 @@ public sealed partial class Machine
             return StopReason.Timeout;
         }
         _exitsAtHaltCheck = _exits;
-        ArmKicker(in ctx);
+        ArmKicker(in ctx, now);
         return null;
     }
 
@@ -327,11 +360,11 @@ public sealed partial class Machine
         if (due < _armedAt) ArmAt(due);
     }
 
-    private void ArmKicker(in RunContext ctx)
+    private void ArmKicker(in RunContext ctx, long now)
     {
         var at = Math.Min(ctx.DeadlineTicks, _nextClockDue);
         if (Options.InKernelIrqchip && ctx.HaltChecks)
-            at = Math.Min(at, Stopwatch.GetTimestamp() + (long)(Options.HaltCheckInterval.TotalSeconds * Stopwatch.Frequency));
+            at = Math.Min(at, now + (long)(Options.HaltCheckInterval.TotalSeconds * Stopwatch.Frequency));
         ArmAt(at);
     }
 
@@ -339,13 +372,12 @@ public sealed partial class Machine
     {
         if (at == long.MaxValue) return;
         _armedAt = at;
-        var ticks = Math.Max(0, at - Stopwatch.GetTimestamp());
-        _kicker.Arm(Vcpu, TimeSpan.FromSeconds((double)ticks / Stopwatch.Frequency));
+        (_kicker ??= new VcpuKicker()).ArmUntil(Vcpu, at);
     }
 
     private void Record(ExitReason reason, ulong rip, long entered, long exited)
     {
-        var done = Stopwatch.GetTimestamp();
+        var done = _handledAt = Stopwatch.GetTimestamp();
         Append(new ExitRecord(ToNanos(exited - _epoch), reason, TraceAccess.None, 0, 0, 0, rip, ExitFlags.None,
             ExitRecord.None, ExitRecord.None, ToNanos(exited - entered), ToNanos(done - exited)));
     }
@@ -353,7 +385,7 @@ public sealed partial class Machine
     private void RecordAccess(TraceAccess access, ulong address, int size, ulong value, ulong rip, in AccessResult result,
         bool continuation, long entered, long exited)
     {
-        var done = Stopwatch.GetTimestamp();
+        var done = _handledAt = Stopwatch.GetTimestamp();
         var flags = FlagsOf(result);
         if (continuation) flags |= ExitFlags.Continuation;
         if (DebugExit.ExitRequested) flags |= ExitFlags.EndsRun;

@@ -15,6 +15,8 @@ public sealed class BenchCommandTests
         "exit_ns_pio_kernel_step", "exit_ns_mmio_kernel_step",
         "exit_overhead_ns_pio_machine_run", "exit_overhead_ns_pio_machine_step", "exit_overhead_ns_pio_vcpu",
         "exit_overhead_ns_mmio_machine_run_median", "exit_overhead_ns_mmio_machine_step_median", "exit_overhead_ns_mmio_vcpu_median",
+        "overhead_ns_run_pio", "overhead_ns_run_mmio", "overhead_ns_step_pio", "overhead_ns_step_mmio", "overhead_ns_vcpu_pio", "overhead_ns_vcpu_mmio",
+        "dispatch_ns_pio_write", "dispatch_ns_pio_read", "dispatch_ns_mmio_write", "dispatch_ns_mmio_read", "dispatch_alloc_bytes_max",
     ];
 
     // One quick run (a few seconds) serves every test of the class.
@@ -52,6 +54,9 @@ public sealed class BenchCommandTests
         var overRun = root.GetProperty("figures").EnumerateArray().Single(f => f.GetProperty("figure").GetString() == "PIO exit via Machine.Run (tracing on), over C");
         Assert.Equal("<= 100 ns over", overRun.GetProperty("goal").GetString());
         Assert.Equal(root.GetProperty("exit_overhead_ns_pio_machine_run").GetDouble(), overRun.GetProperty("value").GetDouble(), 6);
+        Assert.Equal(root.GetProperty("overhead_ns_run_pio").GetDouble(), overRun.GetProperty("value").GetDouble(), 6);
+        Assert.Equal(root.GetProperty("exit_ns_mmio_machine_step").GetDouble() - root.GetProperty("exit_ns_mmio_c_reference").GetDouble(),
+            root.GetProperty("overhead_ns_step_mmio").GetDouble(), 6);
         Assert.True(root.GetProperty("exit_ns_pio_kernel_step").GetDouble() > 0 && root.GetProperty("exit_ns_mmio_kernel_step").GetDouble() > 0);
 
         // The run loop promises not to allocate per exit once the trace is reserved.
