@@ -4,8 +4,9 @@
 #      symbols; KvmLab.Interactive with its kernel extension in interactive-extensions/dotnet and the KvmLab assemblies
 #      it bundles; KvmLab.Cli a tool package whose command is kvmlab.
 #   2. `dotnet tool install` of KvmLab.Cli from that feed into a temporary tool path, then `kvmlab --version`,
-#      `kvmlab guests`, `kvmlab doctor` (0: KVM works, 3: it does not) and `kvmlab run hello` (exit 33, the guest's
-#      success, with its greeting on stdout) - natively, or through tools/nested-kvm on a host without /dev/kvm.
+#      `kvmlab guests`, `kvmlab doctor` (0: KVM works, 3: it does not), `kvmlab run hello` (exit 33, the guest's
+#      success, with its greeting on stdout) and `kvmlab run pci-scan` (edu found at 00:02.0) - natively, or through
+#      tools/nested-kvm on a host without /dev/kvm.
 #   3. tools/publish-native: the natively compiled kvmlab says "(native)", runs hello (natively or through the
 #      harness) and hands `script` to the JIT-compiled build published beside it.
 #   4. tests/packaging/nuget-setup.ipynb in real Jupyter (.ci/jupyter-notebooks.sh), its only set-up the two lines
@@ -137,6 +138,18 @@ set -e
 [ $rc = 33 ] && grep -qx "hello: done" "$work/hello.out" \
   || { cat "$work/hello.out" "$work/hello.err"; fail "kvmlab run hello $how exited $rc (33 is the guest's success)"; }
 ok "kvmlab run hello $how: exit 33, stdout '$(head -1 "$work/hello.out")'"
+
+set +e
+if [ $native_kvm = 1 ]; then
+  "$kvmlab" run pci-scan >"$work/pci-scan.out" 2>"$work/pci-scan.err"
+else
+  KVMLAB_RUN_TIMEOUT=250 tools/nested-kvm "$kvmlab" run pci-scan >"$work/pci-scan.out" 2>"$work/pci-scan.err"
+fi
+rc=$?
+set -e
+[ $rc = 33 ] && grep -q "^00:02.0 1234:11E8" "$work/pci-scan.out" \
+  || { cat "$work/pci-scan.out" "$work/pci-scan.err"; fail "kvmlab run pci-scan $how exited $rc or found no edu at 00:02.0"; }
+ok "kvmlab run pci-scan $how: exit 33, $(grep -c '^[0-9a-f][0-9a-f]:' "$work/pci-scan.out") functions found, edu at 00:02.0"
 
 native_dir=$work/native
 tools/publish-native "$native_dir" >"$work/native.log" 2>&1 || { cat "$work/native.log"; fail "tools/publish-native failed (above)"; }
