@@ -32,6 +32,13 @@ public static class KnownDifferences
         "(virtio-rng's backend on each side), which differ between any two runs, KvmLab's or QEMU's; only this line's text " +
         "and the transmit writes that print it may differ, and the line must start with the same prefix on both sides";
 
+    /// <summary>An MSI found on both sides, the same message in the same order among the MSIs, at different places among
+    /// the guest's accesses.</summary>
+    public const string MsiTiming =
+        "the same MSI (address and data, the same one in order among the MSIs) sent at a different point of the guest's " +
+        "accesses: a device sends it from work that does not wait for the guest (a doorbell completed through an ioeventfd, " +
+        "a device timer), which each VMM runs when its own loop gets to it (QEMU's main loop, KvmLab's run loop between exits)";
+
     /// <summary>Who assigns BARs when a flat image is the firmware.</summary>
     public const string BarAssignment =
         "with a flat image as the BIOS no firmware assigns BARs on either side: they read 0 until the guest writes one, " +

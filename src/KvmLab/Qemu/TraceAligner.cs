@@ -62,6 +62,7 @@ public static class TraceAligner
             };
         }
         ExplainQemuActivity(script, b, rows, FirstExit(qemu));
+        ExplainMsiTiming(script, a, b, rows);
         ExplainPolls(script, a, b, rows);
         ExplainPiixHunks(script, a, b, rows);
         if (randomLinePrefixes is { Count: > 0 }) ExplainRandomLines(script, a, b, rows, randomLinePrefixes);
@@ -89,6 +90,29 @@ public static class TraceAligner
                 : null;
             if (why is null) return;
             rows[n] = rows[n] with { Status = AlignmentStatus.Explained, Note = why };
+        }
+    }
+
+    // MSIs that only one side has at a place in the guest's accesses pair, in order, with those only the other side has
+    // elsewhere when they are the same message (address and data): the device sent it from asynchronous work, which
+    // lands between different guest accesses on the two sides. An MSI with other data, or one side's extra MSI, stays
+    // a divergence.
+    private static void ExplainMsiTiming(List<(Op Op, int I, int J)> script, List<Step> a, List<Step> b, AlignedRow[] rows)
+    {
+        var kvmLab = new List<int>();
+        var qemu = new List<int>();
+        for (var n = 0; n < rows.Length; n++)
+        {
+            if (rows[n].Status == AlignmentStatus.OnlyKvmLab && a[script[n].I].Key == MsiRegion) kvmLab.Add(n);
+            else if (rows[n].Status == AlignmentStatus.OnlyQemu && b[script[n].J].Key == MsiRegion) qemu.Add(n);
+        }
+        for (var k = 0; k < Math.Min(kvmLab.Count, qemu.Count); k++)
+        {
+            var x = a[script[kvmLab[k]].I];
+            var y = b[script[qemu[k]].J];
+            if (x.Address != y.Address || x.Value != y.Value || x.Size != y.Size) return;
+            foreach (var n in new[] { kvmLab[k], qemu[k] })
+                rows[n] = rows[n] with { Status = AlignmentStatus.Explained, Note = Join(rows[n].Note, KnownDifferences.MsiTiming) };
         }
     }
 
