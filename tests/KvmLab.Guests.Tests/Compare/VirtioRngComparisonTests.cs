@@ -36,9 +36,17 @@ public class VirtioRngComparisonTests
         var table = Assert.Single(c.Alignment.Counts, n => n.Region == "msix-table");
         Assert.Equal((4, 4), (table.KvmLab, table.Qemu));
         // The message: KVM_SIGNAL_MSI on KvmLab (recorded as a write of the data to the message address), msi_notify's
-        // store to the APIC's MSI region under QEMU: one row, the same address and data on both sides.
-        var msi = Assert.Single(c.Alignment.Rows, r => (r.KvmLab ?? r.Qemu)!.Region == "kvm-apic-msi");
-        Assert.Equal(AlignmentStatus.Match, msi.Status);
-        Assert.Equal((0xFEE00000UL, 0x50UL), (msi.KvmLab!.Address!.Value, msi.KvmLab.Value!.Value));
+        // store to the APIC's MSI region under QEMU: the same address and data on both sides, once each. The doorbell
+        // completes through an ioeventfd, so each VMM sends it when its own loop gets to it: one matched row, or two
+        // rows at different places among the guest's accesses, explained as that timing.
+        var msis = c.Alignment.Rows.Where(r => (r.KvmLab ?? r.Qemu)!.Region == "kvm-apic-msi").ToList();
+        if (msis.Count == 1)
+            Assert.Equal(AlignmentStatus.Match, msis[0].Status);
+        else
+            Assert.All(msis, r => Assert.Equal((AlignmentStatus.Explained, KnownDifferences.MsiTiming), (r.Status, r.Note)));
+        var sent = msis.Select(r => r.KvmLab).OfType<AlignedAccess>().Single();
+        var stored = msis.Select(r => r.Qemu).OfType<AlignedAccess>().Single();
+        Assert.Equal((0xFEE00000UL, 0x50UL), (sent.Address!.Value, sent.Value!.Value));
+        Assert.Equal((sent.Address, sent.Value), (stored.Address, stored.Value));
     }
 }
