@@ -28,6 +28,19 @@ public class PlantedDifferenceTests
         return copy;
     }
 
+    // A copy of the trace with the record at <paramref name="at"/> read <paramref name="extra"/> more times before itself.
+    private static Trace WithRepeats(Trace trace, int at, int extra)
+    {
+        var copy = new Trace(trace.Name);
+        foreach (var source in trace.Sources) copy.AddSource(source);
+        for (var i = 0; i < trace.Count; i++)
+        {
+            if (i == at) for (var n = 0; n < extra; n++) copy.Add(trace[i]);
+            copy.Add(trace[i]);
+        }
+        return copy;
+    }
+
     private static ExitRecord WithValue(in ExitRecord r, ulong value) =>
         new(r.TimestampNanos, r.Reason, r.Access, r.Address, (byte)r.Size, value, r.Rip, r.Flags, r.Source, r.Register, r.RunNanos, r.HandlerNanos);
 
@@ -42,11 +55,28 @@ public class PlantedDifferenceTests
     {
         var c = Compare("edu", CpuMode.Protected);
         var qemu = c.Qemu.Trace.Trace;
-        var status = Indices(qemu, e => e.Region == "edu-mmio" && e.Record.Access == TraceAccess.MmioRead && e.Record.Address == 0xE0000020 && e.Record.Value == 1);
-        Assert.True(status.Count >= 3, $"QEMU read edu's status {status.Count} times while busy");
+        Assert.True(TraceAligner.Align(c.KvmLabTrace, qemu).Agrees);
+        bool Busy(ResolvedExit e) => e.Region == "edu-mmio" && e.Record.Access == TraceAccess.MmioRead && e.Record.Address == 0xE0000020 && e.Record.Value == 1;
+        var status = Indices(qemu, Busy);
+        if (status.Count < 3)
+        {
+            // How long QEMU's guest polls is timing: where its factorial finished before a third read (emulated CPUs), the
+            // poll is made here, the same three busy reads on both sides before the first one, so the traces still agree.
+            var k = Indices(c.KvmLabTrace, Busy);
+            Assert.NotEmpty(k);
+            Assert.NotEmpty(status);
+            qemu = WithRepeats(qemu, status[0], 3);
+            var kvmLab = WithRepeats(c.KvmLabTrace, k[0], 3);
+            Assert.True(TraceAligner.Align(kvmLab, qemu).Agrees);
+            status = Indices(qemu, Busy);
+            var poll = status[status.Count / 2];
+            var planted = TraceAligner.Align(kvmLab, Planted(qemu, (i, r) => i == poll ? WithValue(r, 3) : r));
+            Assert.False(planted.Agrees);
+            Assert.Contains(planted.Divergences, r => r.Qemu?.Value == 3);
+            return;
+        }
         var middle = status[status.Count / 2];
 
-        Assert.True(TraceAligner.Align(c.KvmLabTrace, qemu).Agrees);
         var a = TraceAligner.Align(c.KvmLabTrace, Planted(qemu, (i, r) => i == middle ? WithValue(r, 3) : r));
         Assert.False(a.Agrees);
         Assert.Contains(a.Divergences, r => r.Qemu?.Value == 3);

@@ -179,12 +179,14 @@ public class MachineTests
         m.Io.Read(PcLayout.PciConfigDataPort, 4, out _);
         m.Run();
 
-        var targets = m.Trace.Select(r => r.TryGetConfigTarget(out var f, out var reg) ? $"{f} reg 0x{reg:x2}" : null).ToList();
+        // The guest's accesses only: an interrupted KVM_RUN (a halt check's kick, often under emulation) adds records without one.
+        var accesses = m.Trace.Where(r => r.Access != TraceAccess.None).ToList();
+        var targets = accesses.Select(r => r.TryGetConfigTarget(out var f, out var reg) ? $"{f} reg 0x{reg:x2}" : null).ToList();
         Assert.Equal([null, null, null, "00:02.0 reg 0x0a", "00:03.0 reg 0x04", null], targets);
         // The value is the one the guest saw, whole, next to the target: the class code's byte.
-        Assert.Equal(0xFFFFFFFFUL, m.Trace[1].Value);
-        Assert.Equal(0xFFUL, m.Trace[3].Value);
-        Assert.Equal(ExitFlags.ConfigCycle, m.Trace[3].Flags);
+        Assert.Equal(0xFFFFFFFFUL, accesses[1].Value);
+        Assert.Equal(0xFFUL, accesses[3].Value);
+        Assert.Equal(ExitFlags.ConfigCycle, accesses[3].Flags);
     }
 
     [KvmFact]
