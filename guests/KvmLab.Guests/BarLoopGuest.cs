@@ -52,7 +52,7 @@ public static class BarLoopGuest
         g.PrintHex();
         g.PrintLine("");
         g.PrintLine(FinalLine);
-        g.DebugExit(GuestAssembler.ExitSuccess);
+        g.IsaDebugExit(GuestAssembler.ExitSuccess);
         EduRegisters.Fail(g, ref notFound, "bar-loop: no 1234:11e8 on bus 0");
         return g.Build("bar-loop");
     }

@@ -56,7 +56,7 @@ public static class BarMoveGuest
         g.PrintLine("bar-move: memory decoding on");
         ReadAndPrint(g, MovedBar0 + EduRegisters.Identification, "identification with decoding on again");
         g.PrintLine(FinalLine);
-        g.DebugExit(GuestAssembler.ExitSuccess);
+        g.IsaDebugExit(GuestAssembler.ExitSuccess);
 
         EduRegisters.Fail(g, ref notFound, "bar-move: no 1234:11e8 on bus 0");
         return g.Build("bar-move");

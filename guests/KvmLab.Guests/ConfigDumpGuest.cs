@@ -49,7 +49,7 @@ public static class ConfigDumpGuest
         EmitScan(g, PciAccessMethod.Ecam, done);
         a.Label(ref done);
         g.PrintLine(FinalLine);
-        g.DebugExit(GuestAssembler.ExitSuccess);
+        g.IsaDebugExit(GuestAssembler.ExitSuccess);
         return g.Build("config-dump");
     }
 

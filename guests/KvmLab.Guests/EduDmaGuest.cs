@@ -53,7 +53,7 @@ public static class EduDmaGuest
         a.repe.cmpsb();
         a.jne(mismatch);
         g.PrintLine($"{VerdictOk}: {Length} bytes came back intact");
-        g.DebugExit(GuestAssembler.ExitSuccess);
+        g.IsaDebugExit(GuestAssembler.ExitSuccess);
 
         a.Label(ref mismatch);
         g.Print("edu-dma: verdict MISMATCH at byte ");
@@ -61,7 +61,7 @@ public static class EduDmaGuest
         a.sub(eax, ecx);
         g.PrintDecimal();
         g.PrintLine("");
-        g.DebugExit(GuestAssembler.ExitFailure);
+        g.IsaDebugExit(GuestAssembler.ExitFailure);
         EduRegisters.Fail(g, ref notFound, "edu-dma: no 1234:11e8 on bus 0");
         return g.Build("edu-dma");
     }

@@ -63,7 +63,7 @@ public static class EduGuest
         a.cmp(ebx, 12);
         a.jbe(next);
         g.PrintLine(FinalLine);
-        g.DebugExit(GuestAssembler.ExitSuccess);
+        g.IsaDebugExit(GuestAssembler.ExitSuccess);
 
         EduRegisters.Fail(g, ref notFound, "edu: no 1234:11e8 on bus 0");
         EduRegisters.Fail(g, ref dead, "edu: liveness check FAILED");

@@ -155,7 +155,7 @@ public static class EduIrqGuest
         a.cmp(ebx, Count);
         a.jbe(next);
         g.PrintLine(FinalLine);
-        g.DebugExit(GuestAssembler.ExitSuccess);
+        g.IsaDebugExit(GuestAssembler.ExitSuccess);
 
         EmitHandler(g, handler, halt, interrupts, returnWithIret);
         EduRegisters.Fail(g, ref notFound, "edu-irq: no 1234:11e8 on bus 0");

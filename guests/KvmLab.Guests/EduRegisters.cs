@@ -125,6 +125,6 @@ public static class EduRegisters
     {
         g.Asm.Label(ref at);
         g.PrintLine(message);
-        g.DebugExit(GuestAssembler.ExitFailure);
+        g.IsaDebugExit(GuestAssembler.ExitFailure);
     }
 }

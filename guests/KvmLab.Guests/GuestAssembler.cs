@@ -216,9 +216,9 @@ public sealed partial class GuestAssembler
     /// Ends the run through isa-debug-exit (QEMU exits with status <c>(value&lt;&lt;1)|1</c>); halts if no device
     /// claims the port.
     /// </summary>
-    public void DebugExit(byte value)
+    public void IsaDebugExit(byte value)
     {
-        PortWrite(PcLayout.DebugExitPort, 1, value);
+        PortWrite(PcLayout.IsaDebugExitPort, 1, value);
         Halt();
     }
 

@@ -29,7 +29,7 @@ public static class HelloGuest
         var g = new GuestAssembler(mode);
         g.PrintLine($"Hello from a KvmLab guest in {ModeName(mode)} mode!");
         g.PrintLine(FinalLine);
-        g.DebugExit(GuestAssembler.ExitSuccess);
+        g.IsaDebugExit(GuestAssembler.ExitSuccess);
         return g.Build("hello");
     }
 

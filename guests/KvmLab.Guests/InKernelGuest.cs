@@ -84,7 +84,7 @@ public static class InKernelGuest
         for (var i = 0; i < UnbackedWrites; i++)
             g.MmioWrite(UnbackedAddress, 4, (ulong)i);
         g.PrintLine(FinalLine);
-        g.DebugExit(GuestAssembler.ExitSuccess);
+        g.IsaDebugExit(GuestAssembler.ExitSuccess);
         return g.Build("in-kernel");
     }
 }

@@ -125,7 +125,7 @@ public static class ModesGuest
         g.PrintHex();
         g.PrintLine("");
         g.PrintLine(FinalLine);
-        g.DebugExit(GuestAssembler.ExitSuccess);
+        g.IsaDebugExit(GuestAssembler.ExitSuccess);
         return g.Build("modes-long").Bytes;
     }
 }

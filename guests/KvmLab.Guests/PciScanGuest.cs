@@ -109,7 +109,7 @@ public static class PciScanGuest
         a.jb(function);
         a.Label(ref done);
         g.PrintLine(FinalLine);
-        g.DebugExit(GuestAssembler.ExitSuccess);
+        g.IsaDebugExit(GuestAssembler.ExitSuccess);
         return method == PciAccessMethod.Ecam ? g.Build(name) with { Board = "q35" } : g.Build(name);
     }
 

@@ -55,10 +55,10 @@ public static class PcieScanGuest
 
         a.Label(ref notQ35);
         g.PrintLine("pcie-scan: no q35 host bridge (8086:29c0) at 00:00.0: no PCIEXBAR to enable, no ECAM");
-        g.DebugExit(GuestAssembler.ExitFailure);
+        g.IsaDebugExit(GuestAssembler.ExitFailure);
         a.Label(ref done);
         g.PrintLine(FinalLine);
-        g.DebugExit(GuestAssembler.ExitSuccess);
+        g.IsaDebugExit(GuestAssembler.ExitSuccess);
         return g.Build("pcie-scan") with { Board = "q35" };
     }
 

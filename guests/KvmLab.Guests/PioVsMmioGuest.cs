@@ -74,7 +74,7 @@ public static class PioVsMmioGuest
         a.dec(ecx);
         a.jnz(mmio);
         g.PrintLine(FinalLine);
-        g.DebugExit(GuestAssembler.ExitSuccess);
+        g.IsaDebugExit(GuestAssembler.ExitSuccess);
         EduRegisters.Fail(g, ref notFound, "pio-vs-mmio: no 1b36:0005 on bus 0");
         return g.Build("pio-vs-mmio");
     }

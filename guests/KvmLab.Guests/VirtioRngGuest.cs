@@ -149,7 +149,7 @@ public static class VirtioRngGuest
         Request(g, interrupts, notifyAddress, halt);
         CheckAndPrint(g, Failure);
         g.PrintLine(FinalLine);
-        g.DebugExit(GuestAssembler.ExitSuccess);
+        g.IsaDebugExit(GuestAssembler.ExitSuccess);
 
         EmitHandler(g, handler, halt, interrupts);
         foreach (var (label, message) in failures)
@@ -157,7 +157,7 @@ public static class VirtioRngGuest
             var l = label;
             a.Label(ref l);
             g.PrintLine(message);
-            g.DebugExit(GuestAssembler.ExitFailure);
+            g.IsaDebugExit(GuestAssembler.ExitFailure);
         }
         return g.Build("virtio-rng") with { Board = "q35", RandomLinePrefixes = [RandomBytesPrefix] };
     }

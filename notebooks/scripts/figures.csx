@@ -3,11 +3,11 @@
 var outDir = Args.Count > 0 ? Args[0] : Path.Combine(ScriptDirectory, "figures");
 Directory.CreateDirectory(outDir);
 
-Trace RunGuest(string name, CpuMode? mode = null)
+ExitTrace RunGuest(string name, CpuMode? mode = null)
 {
     using var machine = Machine.Boot(GuestLibrary.Get(name).Build(mode));
     var result = machine.Run();
-    if (result.Reason != StopReason.DebugExit || result.ExitStatus != 33)
+    if (result.Reason != StopReason.IsaDebugExit || result.ExitStatus != 33)
         throw new InvalidOperationException($"{name} did not finish cleanly: {result}");
     Print($"{name}: {result}");
     return machine.Trace;

@@ -19,7 +19,7 @@ internal static class ChartBenchmark
     public static IReadOnlyList<ChartMeasurement> Run(int records = 1_000_000) => Run(SampleTraces.BusScanAndEdu(records));
 
     /// <summary>Measures every standard chart built from <paramref name="trace"/> (for example a real guest run's).</summary>
-    public static IReadOnlyList<ChartMeasurement> Run(Tracing.Trace trace)
+    public static IReadOnlyList<ChartMeasurement> Run(Tracing.ExitTrace trace)
     {
         ArgumentNullException.ThrowIfNull(trace);
         // One untimed round compiles the code paths, so the numbers describe steady state, not the JIT.

@@ -18,7 +18,7 @@ internal static class SampleTraces
     private static readonly string[] SerialRegisters = [.. Devices.Serial16550.Registers.Registers.Select(r => r.Name)];
 
     /// <summary>A session of exactly <paramref name="records"/> records (at least 2), deterministic for a seed.</summary>
-    public static Trace BusScanAndEdu(int records = 400, int seed = 1)
+    public static ExitTrace BusScanAndEdu(int records = 400, int seed = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(records, 2);
         var b = new Builder(records, seed);
@@ -45,16 +45,16 @@ internal static class SampleTraces
         {
             _limit = records;
             _random = new Random(seed);
-            Trace = new Trace("sample: bus scan, edu, serial");
+            Trace = new ExitTrace("sample: bus scan, edu, serial");
             Trace.Reserve(records);
-            _confAddress = Trace.AddSource(new TraceSource("pci-host", "pci-conf-idx", "io", ["CONFIG_ADDRESS"]));
-            _confData = Trace.AddSource(new TraceSource("pci-host", "pci-conf-data", "io", ["CONFIG_DATA"]));
-            _ecam = Trace.AddSource(new TraceSource("pci-host", "pcie-mmcfg-mmio", "memory", []));
-            _edu = Trace.AddSource(new TraceSource("edu", "edu-mmio", "memory", EduRegisters));
-            _serial = Trace.AddSource(new TraceSource("serial", "serial", "io", SerialRegisters));
+            _confAddress = Trace.AddSource(new TraceRegion("pci-host", "pci-conf-idx", "io", ["CONFIG_ADDRESS"]));
+            _confData = Trace.AddSource(new TraceRegion("pci-host", "pci-conf-data", "io", ["CONFIG_DATA"]));
+            _ecam = Trace.AddSource(new TraceRegion("pci-host", "pcie-mmcfg-mmio", "memory", []));
+            _edu = Trace.AddSource(new TraceRegion("edu", "edu-mmio", "memory", EduRegisters));
+            _serial = Trace.AddSource(new TraceRegion("serial", "serial", "io", SerialRegisters));
         }
 
-        public Trace Trace { get; }
+        public ExitTrace Trace { get; }
 
         public int Remaining => _limit - Trace.Count;
 

@@ -5,7 +5,7 @@ namespace KvmLab.Charts;
 /// interactive HTML with plotly.js inlined (works offline), and SVG or PNG drawn by ScottPlot with no browser.
 /// Build one with <see cref="TraceCharts"/>.
 /// </summary>
-[KvmLab.Tracing.TypeFormatterSource(KvmLab.Tracing.TypeFormatterSourceAttribute.KvmLabSource)]
+[KvmLab.Notebooks.TypeFormatterSource(KvmLab.Notebooks.TypeFormatterSourceAttribute.KvmLabSource)]
 public sealed class TraceChart
 {
     /// <summary>Default width of static images, pixels.</summary>

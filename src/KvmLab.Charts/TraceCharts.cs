@@ -17,11 +17,11 @@ public static class TraceCharts
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>All standard charts of <paramref name="trace"/>, in the order a lesson shows them.</summary>
-    public static IReadOnlyList<TraceChart> All(Trace trace) =>
+    public static IReadOnlyList<TraceChart> All(ExitTrace trace) =>
         [ExitReasons(trace), Timeline(trace), PciConfigMap(trace), AccessesPerDevice(trace), AccessesPerRegister(trace), HandlerLatency(trace)];
 
     /// <summary>KVM exits per exit reason (bars), counting KVM exits only as kvm_stat does.</summary>
-    public static TraceChart ExitReasons(Trace trace)
+    public static TraceChart ExitReasons(ExitTrace trace)
     {
         ArgumentNullException.ThrowIfNull(trace);
         var counts = new Dictionary<ExitReason, long>();
@@ -43,7 +43,7 @@ public static class TraceCharts
     /// of the device register (or exit reason) it hit. Longer traces: exits per reason counted in
     /// <paramref name="bins"/> equal time bins, and the title says so.
     /// </summary>
-    public static TraceChart Timeline(Trace trace, int bins = 200)
+    public static TraceChart Timeline(ExitTrace trace, int bins = 200)
     {
         ArgumentNullException.ThrowIfNull(trace);
         ArgumentOutOfRangeException.ThrowIfLessThan(bins, 1);
@@ -55,7 +55,7 @@ public static class TraceCharts
         return n <= TimelineMarkerLimit ? TimelineMarkers(trace, t0, unit, scale) : TimelineBinned(trace, t0, span, bins, unit, scale);
     }
 
-    private static TraceChart TimelineMarkers(Trace trace, long t0, string unit, double scale)
+    private static TraceChart TimelineMarkers(ExitTrace trace, long t0, string unit, double scale)
     {
         var rows = new Dictionary<string, int>();
         var series = new Dictionary<ExitReason, (List<double> X, List<double> Y)>();
@@ -73,7 +73,7 @@ public static class TraceCharts
             series.Select(kv => new ChartSeries(ExitReasonNames.Of(kv.Key), kv.Value.X, kv.Value.Y)).ToList());
     }
 
-    private static TraceChart TimelineBinned(Trace trace, long t0, long span, int bins, string unit, double scale)
+    private static TraceChart TimelineBinned(ExitTrace trace, long t0, long span, int bins, string unit, double scale)
     {
         var width = (double)span / bins;
         var counts = new Dictionary<ExitReason, double[]>();
@@ -97,7 +97,7 @@ public static class TraceCharts
     /// PCI configuration accesses as a heatmap: one row per function (bb:dd.f), one column per configuration offset
     /// touched, the cell counting accesses by conf1 and ECAM together (decoded by <see cref="PciConfigAccesses"/>).
     /// </summary>
-    public static TraceChart PciConfigMap(Trace trace)
+    public static TraceChart PciConfigMap(ExitTrace trace)
     {
         var accesses = PciConfigAccesses.From(trace);
         var functions = accesses.Select(a => a.Function).Distinct().Order().ToList();
@@ -119,16 +119,16 @@ public static class TraceCharts
     }
 
     /// <summary>Device accesses per device, reads and writes stacked; "(unassigned)" gathers accesses no region claimed.</summary>
-    public static TraceChart AccessesPerDevice(Trace trace) =>
+    public static TraceChart AccessesPerDevice(ExitTrace trace) =>
         Accesses(trace, "Accesses per device", "device", (source, _) => source?.Device ?? "(unassigned)");
 
     /// <summary>Device accesses per device register, reads and writes stacked; optionally only one device's registers.</summary>
-    public static TraceChart AccessesPerRegister(Trace trace, string? device = null) =>
+    public static TraceChart AccessesPerRegister(ExitTrace trace, string? device = null) =>
         Accesses(trace, device is null ? "Accesses per register" : $"Accesses per {device} register", "device.register",
             (source, r) => source is null ? "(unassigned)" : source.RegisterName(r.Register) is { } name ? $"{source.Device}.{name}" : $"{source.Device}.0x{r.Address:x}",
             device);
 
-    private static TraceChart Accesses(Trace trace, string what, string axis, Func<TraceSource?, ExitRecord, string> keyOf, string? device = null)
+    private static TraceChart Accesses(ExitTrace trace, string what, string axis, Func<TraceRegion?, ExitRecord, string> keyOf, string? device = null)
     {
         ArgumentNullException.ThrowIfNull(trace);
         // Counting by (source, register) numbers first keeps a million-exit pass free of string building; registers
@@ -164,15 +164,15 @@ public static class TraceCharts
     /// Histogram of exit handling latency (KVM_RUN's return to the access's completion) in log-spaced bins,
     /// four per doubling, so that both the common case and the slow tail are visible.
     /// </summary>
-    public static TraceChart HandlerLatency(Trace trace) => HandlerLatency(trace, null);
+    public static TraceChart HandlerLatency(ExitTrace trace) => HandlerLatency(trace, null);
 
     /// <summary>
-    /// <see cref="HandlerLatency(Trace)"/> for the exits of one reason only (PIO and MMIO apart), or all when
+    /// <see cref="HandlerLatency(ExitTrace)"/> for the exits of one reason only (PIO and MMIO apart), or all when
     /// <paramref name="reason"/> is null. The time is user space's part of the round trip: from KVM_RUN's return to
     /// the device access's completion (kvm_run decode, address-space lookup, device handler, trace record), not the
     /// kernel's (that is each record's RunNanos).
     /// </summary>
-    public static TraceChart HandlerLatency(Trace trace, ExitReason? reason)
+    public static TraceChart HandlerLatency(ExitTrace trace, ExitReason? reason)
     {
         ArgumentNullException.ThrowIfNull(trace);
         const int perDoubling = 4;

@@ -10,7 +10,7 @@ namespace KvmLab.Cli;
 internal static class ChartOutput
 {
     /// <summary>Chart kinds by the name <c>--chart-kind</c> takes.</summary>
-    public static readonly IReadOnlyDictionary<string, Func<Trace, TraceChart>> Kinds = new Dictionary<string, Func<Trace, TraceChart>>(StringComparer.Ordinal)
+    public static readonly IReadOnlyDictionary<string, Func<ExitTrace, TraceChart>> Kinds = new Dictionary<string, Func<ExitTrace, TraceChart>>(StringComparer.Ordinal)
     {
         ["exit-reasons"] = TraceCharts.ExitReasons,
         ["timeline"] = t => TraceCharts.Timeline(t),
@@ -31,7 +31,7 @@ internal static class ChartOutput
         """;
 
     /// <summary>The kinds <paramref name="spec"/> names, or the default for <paramref name="trace"/>.</summary>
-    public static IReadOnlyList<string> Choose(string? spec, Trace trace)
+    public static IReadOnlyList<string> Choose(string? spec, ExitTrace trace)
     {
         if (spec is null)
             return PciConfigAccesses.From(trace).Count > 0 ? ["pci-config"] : ["exit-reasons", "devices"];
@@ -51,11 +51,11 @@ internal static class ChartOutput
         var ext = Path.GetExtension(path).ToLowerInvariant();
         if (ext is not (".html" or ".htm" or ".svg" or ".png"))
             throw new UsageException($"--chart '{path}': the name must end in .html, .svg or .png");
-        if (spec is not null) Choose(spec, new Trace());
+        if (spec is not null) Choose(spec, new ExitTrace());
     }
 
     /// <summary>Draws and writes the charts; returns the files written.</summary>
-    public static IReadOnlyList<string> Write(Trace trace, string path, string? spec)
+    public static IReadOnlyList<string> Write(ExitTrace trace, string path, string? spec)
     {
         var kinds = Choose(spec, trace);
         var charts = kinds.Select(k => (Kind: k, Chart: Kinds[k](trace))).ToList();
@@ -80,6 +80,6 @@ internal static class ChartOutput
         return written;
     }
 
-    private static string Page(Trace trace, IReadOnlyList<TraceChart> charts) =>
+    private static string Page(ExitTrace trace, IReadOnlyList<TraceChart> charts) =>
         charts.Count == 1 ? charts[0].ToHtml() : TraceChart.HtmlPage($"kvmlab: {trace.Name}", charts);
 }

@@ -85,7 +85,7 @@ internal static class GuestSession
         return cts;
     }
 
-    /// <summary>"hello: DebugExit status 33 after 106 exits in 3.1 ms at rip=0x10042 -> exit status 33".</summary>
+    /// <summary>"hello: IsaDebugExit status 33 after 106 exits in 3.1 ms at rip=0x10042 -> exit status 33".</summary>
     public static string Summary(GuestImage image, RunResult result, int exitCode)
     {
         var rate = result.Elapsed > TimeSpan.Zero ? $", {result.Exits / result.Elapsed.TotalSeconds:N0} exits/s" : "";

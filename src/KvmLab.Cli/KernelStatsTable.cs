@@ -50,7 +50,7 @@ internal static class KernelStatsTable
 
     /// <summary>The port and MMIO exits in <paramref name="trace"/>'s consistent prefix: the exits that reached kvmlab,
     /// beside which the kernel's io_exits and mmio_exits are shown (here and in kvmlab stat).</summary>
-    public static (long Io, long Mmio) UserExits(Tracing.Trace trace)
+    public static (long Io, long Mmio) UserExits(Tracing.ExitTrace trace)
     {
         long io = 0, mmio = 0;
         for (int i = 0, n = trace.Count; i < n; i++)

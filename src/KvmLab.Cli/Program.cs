@@ -1,3 +1,5 @@
+using KvmLab.Cli.Commands;
+
 namespace KvmLab.Cli;
 
 /// <summary>Entry point of the <c>kvmlab</c> command.</summary>
@@ -7,6 +9,6 @@ public static class Program
     public static int Main(string[] args)
     {
         StartupProfile.Mark("main");
-        return Commands.Dispatch(args);
+        return CommandTable.Dispatch(args);
     }
 }

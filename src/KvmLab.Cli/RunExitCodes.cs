@@ -35,7 +35,7 @@ internal static class RunExitCodes
     {
         StopReason.Halted => Halted,
         // The OS keeps 8 bits of an exit status, exactly as it does for QEMU's.
-        StopReason.DebugExit => (int)((result.ExitStatus ?? 1) & 0xFF),
+        StopReason.IsaDebugExit => (int)((result.ExitStatus ?? 1) & 0xFF),
         StopReason.Shutdown or StopReason.SystemEvent => Shutdown,
         StopReason.FailEntry => FailEntry,
         StopReason.InternalError => InternalError,

@@ -11,7 +11,7 @@ internal static class StatTables
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>The three tables (reason, device, register) with count, %, rate and handling latency.</summary>
-    public static IRenderable Render(Trace trace, int maxRowsPerTable = int.MaxValue)
+    public static IRenderable Render(ExitTrace trace, int maxRowsPerTable = int.MaxValue)
     {
         var tables = new List<IRenderable>
         {

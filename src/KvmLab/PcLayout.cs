@@ -57,10 +57,10 @@ public static class PcLayout
     public const int Com1Irq = 4;
 
     /// <summary>isa-debug-exit port base (QEMU: <c>-device isa-debug-exit,iobase=0x501,iosize=2</c>).</summary>
-    public const ushort DebugExitPort = 0x501;
+    public const ushort IsaDebugExitPort = 0x501;
 
     /// <summary>isa-debug-exit port range size.</summary>
-    public const ushort DebugExitSize = 2;
+    public const ushort IsaDebugExitSize = 2;
 
     /// <summary>PCI slot of the host bridge (00:00.0).</summary>
     public const int HostBridgeSlot = 0;

@@ -8,10 +8,10 @@ internal sealed class TraceBuilder
 {
     private long _now;
 
-    public Trace Trace { get; } = new("test");
+    public ExitTrace Trace { get; } = new("test");
 
     public ushort Source(string device, string region, string space, params string[] registers) =>
-        Trace.AddSource(new TraceSource(device, region, space, registers));
+        Trace.AddSource(new TraceRegion(device, region, space, registers));
 
     public TraceBuilder Pio(bool write, ulong port, int size, ulong value, ushort source = ExitRecord.None, ushort register = ExitRecord.None) =>
         Add(ExitReason.Io, write ? TraceAccess.PioWrite : TraceAccess.PioRead, port, size, value, source, register);

@@ -155,7 +155,7 @@ public class TraceChartsTests
     [Fact]
     public void AllChartsOfAnEmptyTraceCanBeDrawn()
     {
-        foreach (var chart in TraceCharts.All(new Trace("empty")))
+        foreach (var chart in TraceCharts.All(new ExitTrace("empty")))
         {
             Assert.Contains("<svg", chart.ToSvg(300, 200));
             Assert.Contains("\"data\"", chart.ToPlotlyJson());

@@ -11,7 +11,7 @@ public class RunCommandTests
         Assert.True(r.ExitCode == 33, r.ToString());
         Assert.Contains("Hello from a KvmLab guest in real mode!", r.Stdout);
         Assert.DoesNotContain("kvmlab:", r.Stdout);
-        Assert.Contains("DebugExit status 33", r.Stderr);
+        Assert.Contains("IsaDebugExit status 33", r.Stderr);
         Assert.Contains("-> exit status 33", r.Stderr);
     }
 

@@ -9,7 +9,7 @@ public class StatCommandTests
     {
         var r = Kvmlab.Run("stat", "edu");
         Assert.True(r.ExitCode == 33, r.ToString());
-        Assert.Contains("kvmlab stat: edu: DebugExit", r.Stdout);
+        Assert.Contains("kvmlab stat: edu: IsaDebugExit", r.Stdout);
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(r.Stdout, "KVM exits by reason"));
         Assert.Contains("edu.factorial", r.Stdout);
         Assert.Contains("MMIO", r.Stdout);

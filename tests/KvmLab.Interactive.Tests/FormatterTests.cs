@@ -154,7 +154,7 @@ public class FormatterTests : IDisposable
         Assert.Contains("KVM_EXIT_IO (2)", exit);
         Assert.Contains("0x03fd", exit);
         Assert.Contains("io.data_offset", exit);
-        Assert.Contains("DebugExit", run);
+        Assert.Contains("IsaDebugExit", run);
         Assert.Contains("0x21 (33)", run);
         Assert.Contains("hello: Real mode", summary);
         Assert.Contains("memory slots (KVM_SET_USER_MEMORY_REGION", summary);

@@ -32,7 +32,7 @@ public class ScriptHostTests
     [Fact]
     public async Task Script_sees_kvmlab_types_without_usings()
     {
-        var (result, output) = await Run("Print(PcLayout.Com1Port.ToString(\"x\")); Print(new Trace(\"t\").Count);");
+        var (result, output) = await Run("Print(PcLayout.Com1Port.ToString(\"x\")); Print(new ExitTrace(\"t\").Count);");
         Assert.Equal(ScriptOutcome.Completed, result.Outcome);
         Assert.Equal(new[] { "3f8", "0" }, output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }

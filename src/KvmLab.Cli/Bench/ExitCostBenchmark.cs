@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using KvmLab.Kvm;
 using KvmLab.Loading;
-using KvmHost = KvmLab.Kvm.Kvm;
 
 namespace KvmLab.Cli.Bench;
 
@@ -129,7 +128,7 @@ internal static class ExitCostBenchmark
 
     private static double RunVcpu(byte[] guest, ExitReason expected, long exits)
     {
-        using var host = new KvmHost();
+        using var host = new KvmSystem();
         using var vm = host.CreateVm();
         // The same VM configuration as the C loop and a default Machine.
         vm.CreateIrqchip();

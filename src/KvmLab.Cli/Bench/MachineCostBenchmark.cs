@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using KvmHost = KvmLab.Kvm.Kvm;
+using KvmLab.Kvm;
 
 namespace KvmLab.Cli.Bench;
 
@@ -72,7 +72,7 @@ internal static class MachineCostBenchmark
             t = now;
         }
 
-        var host = new KvmHost();
+        var host = new KvmSystem();
         Lap();
         var vm = host.CreateVm();
         Lap();

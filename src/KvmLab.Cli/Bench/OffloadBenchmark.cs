@@ -47,7 +47,7 @@ internal static class OffloadBenchmark
                 // The zone covers where the test writes go, not the test selector: selecting a test must reach the device at once.
                 if (variants[v].Coalesce) machine.AddCoalescedMmio(MemoryBar + PciTestdev.MemHalf, PciTestdev.MemHalf);
                 var result = machine.Run(TimeSpan.FromMinutes(1));
-                if (result.Reason != StopReason.DebugExit || result.ExitStatus != ((ulong)GuestAssembler.ExitSuccess << 1 | 1))
+                if (result.Reason != StopReason.IsaDebugExit || result.ExitStatus != ((ulong)GuestAssembler.ExitSuccess << 1 | 1))
                     throw new InvalidOperationException($"The pci-testdev guest ended with {result.Reason} ({result.Detail}); serial: {machine.SerialOutput}");
                 times[v].Add(result.Elapsed.TotalMilliseconds);
                 last[v] = (GuestExits(machine.Trace), machine.PciTestdev!.Count, machine.IoEventFdSignals);
@@ -57,7 +57,7 @@ internal static class OffloadBenchmark
     }
 
     // The periodic halt check interrupts KVM_RUN now and then: those exits depend on timing, not on the guest.
-    private static long GuestExits(Trace trace)
+    private static long GuestExits(ExitTrace trace)
     {
         long n = 0;
         foreach (ref readonly var r in trace.Records())
@@ -94,7 +94,7 @@ internal static class OffloadBenchmark
         g.MmioWrite(1);
         a.dec(ecx);
         a.jnz(mmio);
-        g.DebugExit(GuestAssembler.ExitSuccess);
+        g.IsaDebugExit(GuestAssembler.ExitSuccess);
         return g.Build("testdev-offload");
     }
 }

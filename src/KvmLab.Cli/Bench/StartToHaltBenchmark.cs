@@ -131,7 +131,7 @@ internal static class StartToHaltBenchmark
     private static List<string> MicrovmArguments(string bios, string serial) =>
     [
         "-M", "microvm", "-accel", "kvm", "-m", "16", "-nodefaults", "-display", "none", "-nic", "none", "-no-reboot",
-        "-serial", $"file:{serial}", "-device", $"isa-debug-exit,iobase=0x{KvmLab.PcLayout.DebugExitPort:x},iosize=2", "-bios", bios,
+        "-serial", $"file:{serial}", "-device", $"isa-debug-exit,iobase=0x{KvmLab.PcLayout.IsaDebugExitPort:x},iosize=2", "-bios", bios,
     ];
 
     /// <summary>Compiles native/c_vmm.c with gcc and writes the guest's image beside it; null when gcc is missing.</summary>

@@ -12,7 +12,7 @@ internal sealed record ExportMeasurement(string Format, double Milliseconds, lon
 
 /// <summary>The exports of one trace and what that trace occupies in memory.</summary>
 /// <param name="Exports">One measurement per format.</param>
-/// <param name="TraceBytesPerRecord"><see cref="Tracing.Trace.AllocatedBytes"/> / records of the trace, grown record by record and trimmed at the end, as a run does.</param>
+/// <param name="TraceBytesPerRecord"><see cref="Tracing.ExitTrace.AllocatedBytes"/> / records of the trace, grown record by record and trimmed at the end, as a run does.</param>
 internal sealed record ExportResult(IReadOnlyList<ExportMeasurement> Exports, double TraceBytesPerRecord);
 
 /// <summary>
@@ -37,7 +37,7 @@ internal static class TraceExportBenchmark
     }
 
     /// <summary>Exports <paramref name="trace"/> (for example a real guest run's) to each format, <paramref name="rounds"/> times.</summary>
-    public static IReadOnlyList<ExportMeasurement> Measure(Tracing.Trace trace, int rounds = 2)
+    public static IReadOnlyList<ExportMeasurement> Measure(Tracing.ExitTrace trace, int rounds = 2)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
         var dir = Directory.CreateTempSubdirectory("kvmlab-bench-export-");

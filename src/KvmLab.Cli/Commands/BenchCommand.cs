@@ -3,7 +3,7 @@ using KvmLab.Cli.Bench;
 using KvmLab.Guests;
 using Spectre.Console;
 
-namespace KvmLab.Cli;
+namespace KvmLab.Cli.Commands;
 
 /// <summary><c>kvmlab bench</c>: exit costs, allocation, trace, startup and chart figures, each against a reference measured in the same run.</summary>
 internal sealed class BenchCommand : ICommand
@@ -130,7 +130,7 @@ internal sealed class BenchCommand : ICommand
         using var machine = Machine.Boot(entry.Build());
         var result = machine.Run();
         Console.Out.Write(machine.SerialOutput);
-        return result.Reason == StopReason.DebugExit && result.ExitStatus == ((ulong)GuestAssembler.ExitSuccess << 1 | 1)
+        return result.Reason == StopReason.IsaDebugExit && result.ExitStatus == ((ulong)GuestAssembler.ExitSuccess << 1 | 1)
             || result.Reason == StopReason.Halted ? 0 : 1;
     }
 

@@ -1,7 +1,7 @@
 using KvmLab.Guests;
 using KvmLab.Qemu;
 
-namespace KvmLab.Cli;
+namespace KvmLab.Cli.Commands;
 
 /// <summary><c>kvmlab compare</c>: one library guest on KvmLab and under QEMU, access for access.</summary>
 internal sealed class CompareCommand : ICommand
@@ -77,7 +77,7 @@ internal sealed class CompareCommand : ICommand
         catch (QemuNotFoundException e)
         {
             Console.Error.WriteLine($"kvmlab compare: {e.Message}");
-            return Commands.HostError;
+            return CommandTable.HostError;
         }
 
         var o = Console.Out;
@@ -85,7 +85,7 @@ internal sealed class CompareCommand : ICommand
         o.WriteLine($"{guest.Name} ({mode.ToString().ToLowerInvariant()} mode, {c.Board.Name} board)");
         o.WriteLine($"  KvmLab: {c.KvmLabRun}");
         o.WriteLine($"  QEMU:   {c.Qemu}");
-        if (c.Qemu.TimedOut || c.Qemu.DebugExitValue is null)
+        if (c.Qemu.TimedOut || c.Qemu.IsaDebugExitValue is null)
             foreach (var line in c.Qemu.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries)) o.WriteLine($"  qemu: {line}");
         o.WriteLine();
         o.WriteLine("serial output:");
@@ -104,7 +104,7 @@ internal sealed class CompareCommand : ICommand
         o.WriteLine(c.Agrees
             ? "verdict: KvmLab and QEMU agree (differences above marked 'e' are explained)"
             : $"verdict: KvmLab and QEMU DIVERGE ({divergences} unexplained difference(s); debug-exit KvmLab " +
-              $"{Hex(c.KvmLabDebugExitValue)}, QEMU {Hex(c.Qemu.DebugExitValue)})");
+              $"{Hex(c.KvmLabIsaDebugExitValue)}, QEMU {Hex(c.Qemu.IsaDebugExitValue)})");
         return c.Agrees ? 0 : 1;
     }
 
@@ -137,7 +137,7 @@ internal sealed class CompareCommand : ICommand
         catch (QemuNotFoundException e)
         {
             Console.Error.WriteLine($"kvmlab compare: {e.Message}");
-            return Commands.HostError;
+            return CommandTable.HostError;
         }
     }
 

@@ -3,9 +3,8 @@ using KvmLab.Guests;
 using KvmLab.Kvm;
 using KvmLab.Qemu;
 using Spectre.Console;
-using KvmHost = KvmLab.Kvm.Kvm;
 
-namespace KvmLab.Cli;
+namespace KvmLab.Cli.Commands;
 
 /// <summary>
 /// <c>kvmlab doctor</c>: checks what KvmLab needs from this host, one line per check (OK, WARN or FAIL) with the fix,
@@ -58,7 +57,7 @@ internal sealed class DoctorCommand : ICommand
         }
         console.WriteLine();
         console.MarkupLine(kvmWorks ? "[green]KVM works: kvmlab can run guests here.[/]" : "[red]KVM does not work here: kvmlab cannot run guests.[/]");
-        return kvmWorks ? 0 : Commands.HostError;
+        return kvmWorks ? 0 : CommandTable.HostError;
     }
 
     private void Ok(string text) => _lines.Add((Level.Ok, text, null));
@@ -76,10 +75,10 @@ internal sealed class DoctorCommand : ICommand
                 "load the module (sudo modprobe kvm_intel, or kvm_amd), enable VT-x/AMD-V in the firmware, or enable nested virtualization if this is a VM");
             return false;
         }
-        KvmHost kvm;
+        KvmSystem kvm;
         try
         {
-            kvm = new KvmHost();
+            kvm = new KvmSystem();
         }
         catch (KvmException e)
         {
@@ -149,7 +148,7 @@ internal sealed class DoctorCommand : ICommand
             Warn("hardware data watchpoints never fire here: Machine.AddWatchpoint is refused with this reason");
     }
 
-    private void CheckCapabilities(KvmHost kvm)
+    private void CheckCapabilities(KvmSystem kvm)
     {
         var needs = new (KvmCapability Cap, string Without)[]
         {
@@ -182,7 +181,7 @@ internal sealed class DoctorCommand : ICommand
         {
             using var machine = Machine.Boot(GuestLibrary.Get("hello").Build());
             var result = machine.Run(TimeSpan.FromSeconds(10));
-            if (result.Reason == StopReason.DebugExit && result.ExitStatus == 33)
+            if (result.Reason == StopReason.IsaDebugExit && result.ExitStatus == 33)
             {
                 Ok($"guest run: hello ended with debug-exit status 33 after {result.Exits} exits in {result.Elapsed.TotalMilliseconds:F1} ms");
                 return true;

@@ -2,7 +2,7 @@ using KvmLab.Fuzzing;
 using KvmLab.Guests;
 using KvmLab.Loading;
 
-namespace KvmLab.Cli;
+namespace KvmLab.Cli.Commands;
 
 /// <summary><c>kvmlab fuzz</c>: random and mutated guests on real KVM, a device fuzzer without KVM, and machine churn; all must leave the host unharmed.</summary>
 internal sealed class FuzzCommand : ICommand

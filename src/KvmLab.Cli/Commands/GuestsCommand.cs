@@ -2,7 +2,7 @@ using KvmLab.Guests;
 using KvmLab.Loading;
 using Spectre.Console;
 
-namespace KvmLab.Cli;
+namespace KvmLab.Cli.Commands;
 
 /// <summary><c>kvmlab guests</c>: lists the guest library, shows one guest's lesson and code, exports images for QEMU.</summary>
 internal sealed class GuestsCommand : ICommand
@@ -116,7 +116,7 @@ internal sealed class GuestsCommand : ICommand
             Console.Out.WriteLine("Run it under QEMU (exit status (V << 1) | 1 as with kvmlab run; serial on stdout):");
             Console.Out.WriteLine(
                 $"  qemu-system-x86_64 -accel {accel} -nodefaults -m {PcLayout.DefaultRamSize >> 20} -display none -nic none -serial stdio -no-reboot " +
-                $"-device isa-debug-exit,iobase=0x{PcLayout.DebugExitPort:x},iosize={PcLayout.DebugExitSize} " +
+                $"-device isa-debug-exit,iobase=0x{PcLayout.IsaDebugExitPort:x},iosize={PcLayout.IsaDebugExitSize} " +
                 $"{string.Join(" ", board.QemuArguments())} -bios {Quote(file)}");
         }
         else

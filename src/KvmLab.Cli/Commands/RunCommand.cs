@@ -1,7 +1,7 @@
 using KvmLab.Tracing;
 using KvmLab.Tracing.Kernel;
 
-namespace KvmLab.Cli;
+namespace KvmLab.Cli.Commands;
 
 /// <summary><c>kvmlab run</c>: boots a guest, streams its serial output, reports how the run ended and what it cost.</summary>
 internal sealed class RunCommand : ICommand

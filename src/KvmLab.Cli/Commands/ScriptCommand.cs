@@ -1,6 +1,6 @@
 using KvmLab.Scripting;
 
-namespace KvmLab.Cli;
+namespace KvmLab.Cli.Commands;
 
 /// <summary><c>kvmlab script</c>: runs a C# script with KvmLab referenced, as a notebook cell would see it.</summary>
 internal sealed class ScriptCommand : ICommand

@@ -1,7 +1,7 @@
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
-namespace KvmLab.Cli;
+namespace KvmLab.Cli.Commands;
 
 /// <summary>
 /// <c>kvmlab stat</c>: a kvm_stat-like view of a guest while it runs. The guest runs on a worker thread; this thread

@@ -4,13 +4,13 @@ using KvmLab.Tracing;
 namespace KvmLab.Interactive.Formatters;
 
 /// <summary>A trace as a summary line, its exits by reason and a table of its first <see cref="Rows"/> records.</summary>
-public sealed class TraceFormatter : KvmLabFormatter<Trace>
+public sealed class TraceFormatter : KvmLabFormatter<ExitTrace>
 {
     /// <summary>How many records the table shows (process-wide; set it in a notebook cell).</summary>
     public static int Rows { get; set; } = 20;
 
     /// <inheritdoc />
-    protected override void WriteValue(Trace value, TextWriter writer)
+    protected override void WriteValue(ExitTrace value, TextWriter writer)
     {
         var inv = CultureInfo.InvariantCulture;
         var shown = Math.Min(Rows, value.Count);

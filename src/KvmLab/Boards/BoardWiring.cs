@@ -2,6 +2,8 @@ using KvmLab.Devices;
 using KvmLab.Memory;
 using KvmLab.Pci;
 
+using KvmLab.Interrupts;
+
 namespace KvmLab.Boards;
 
 /// <summary>
@@ -38,8 +40,8 @@ public sealed class BoardWiring
 
         Serial = new Serial16550(interrupts, PcLayout.Com1Irq, context.Options.SerialEcho);
         io.Root.AddSubregion(PcLayout.Com1Port, Serial.Region);
-        DebugExit = new IsaDebugExit();
-        io.Root.AddSubregion(PcLayout.DebugExitPort, DebugExit.Region);
+        IsaDebugExit = new IsaDebugExit();
+        io.Root.AddSubregion(PcLayout.IsaDebugExitPort, IsaDebugExit.Region);
         Port80 = new Ioport80();
         io.Root.AddSubregion(Ioport80.Port, Port80.Region);
     }
@@ -54,7 +56,7 @@ public sealed class BoardWiring
     public Serial16550 Serial { get; }
 
     /// <summary>isa-debug-exit.</summary>
-    public IsaDebugExit DebugExit { get; }
+    public IsaDebugExit IsaDebugExit { get; }
 
     /// <summary>Port 0x80, as QEMU's pc and q35 have it.</summary>
     public Ioport80 Port80 { get; }

@@ -14,15 +14,15 @@ public sealed class IsaDebugExit
 
     /// <summary>The register map of "isa-debug-exit".</summary>
     public static readonly RegisterMap Registers = new(
-        new Register(RegExit, PcLayout.DebugExitSize, RegisterAccess.W, "exit", "end the run with status (value << 1) | 1"));
+        new Register(RegExit, PcLayout.IsaDebugExitSize, RegisterAccess.W, "exit", "end the run with status (value << 1) | 1"));
 
     /// <summary>Creates the device and its region (not yet placed).</summary>
     public IsaDebugExit()
     {
-        Region = MemoryRegion.CreateIo("isa-debug-exit", PcLayout.DebugExitSize, new Ops(this), "isa-debug-exit", Registers);
+        Region = MemoryRegion.CreateIo("isa-debug-exit", PcLayout.IsaDebugExitSize, new Ops(this), "isa-debug-exit", Registers);
     }
 
-    /// <summary>The port region; place it at <see cref="PcLayout.DebugExitPort"/> in the "io" space.</summary>
+    /// <summary>The port region; place it at <see cref="PcLayout.IsaDebugExitPort"/> in the "io" space.</summary>
     public MemoryRegion Region { get; }
 
     /// <summary>Whether the guest asked to end the run.</summary>

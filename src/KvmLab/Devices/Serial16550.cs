@@ -1,6 +1,8 @@
 using System.Text;
 using KvmLab.Memory;
 
+using KvmLab.Interrupts;
+
 namespace KvmLab.Devices;
 
 /// <summary>

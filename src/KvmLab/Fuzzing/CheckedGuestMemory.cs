@@ -1,4 +1,4 @@
-using KvmLab.Devices;
+using KvmLab.Memory;
 
 namespace KvmLab.Fuzzing;
 

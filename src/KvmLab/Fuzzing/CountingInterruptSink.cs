@@ -1,4 +1,4 @@
-using KvmLab.Devices;
+using KvmLab.Interrupts;
 
 namespace KvmLab.Fuzzing;
 

@@ -47,7 +47,7 @@ public sealed class DeviceFuzzer : IDisposable
         Edu = Wiring.Device<Edu>() ?? throw new ArgumentException($"Board {board.Name} has no edu for the fuzzer to drive.", nameof(board));
         Testdev = Wiring.Device<PciTestdev>() ?? throw new ArgumentException($"Board {board.Name} has no pci-testdev for the fuzzer to drive.", nameof(board));
         Serial = Wiring.Serial;
-        DebugExit = Wiring.DebugExit;
+        IsaDebugExit = Wiring.IsaDebugExit;
         if (Host.HostBridge is KvmLab.Pci.Q35.Q35HostBridge)
         {
             Host.WriteConfig(0, 0, KvmLab.Pci.Q35.Q35HostBridge.PciExBar, 4, (uint)PcLayout.EcamBase | (uint)KvmLab.Pci.Q35.Q35HostBridge.PciExBarEnable);
@@ -91,7 +91,7 @@ public sealed class DeviceFuzzer : IDisposable
     public Serial16550 Serial { get; }
 
     /// <summary>isa-debug-exit.</summary>
-    public IsaDebugExit DebugExit { get; }
+    public IsaDebugExit IsaDebugExit { get; }
 
     /// <summary>BAR mapping changes so far.</summary>
     public long BarMoves => _barMoves;
@@ -277,7 +277,7 @@ public sealed class DeviceFuzzer : IDisposable
         DeviceTarget.TestdevIoBar => BarBase(Testdev, 1) + (offset & 0xFF),
         DeviceTarget.Conf1 => PcLayout.PciConfigAddressPort + (offset & 7),
         DeviceTarget.Com1 => PcLayout.Com1Port + (offset & 7),
-        DeviceTarget.DebugExit => PcLayout.DebugExitPort + (offset & 1),
+        DeviceTarget.IsaDebugExit => PcLayout.IsaDebugExitPort + (offset & 1),
         DeviceTarget.RamEnd => RamSize - 1 - (offset & 0xF),
         DeviceTarget.AnyBar => AnyBar(offset, io),
         _ => io ? offset & 0x1FFFF : offset,

@@ -25,7 +25,7 @@ public enum DeviceTarget
     Com1,
 
     /// <summary>isa-debug-exit's port.</summary>
-    DebugExit,
+    IsaDebugExit,
 
     /// <summary>The last bytes of guest RAM (for DMA: ranges that run off its end).</summary>
     RamEnd,

@@ -13,7 +13,7 @@ public sealed class FuzzCaseGenerator
     private static readonly ushort[] Ports =
     [
         PcLayout.Com1Port, PcLayout.Com1Port + 1, PcLayout.Com1Port + 2, PcLayout.Com1Port + 3, PcLayout.Com1Port + 5,
-        PcLayout.DebugExitPort, PcLayout.DebugExitPort + 1, PcLayout.PciConfigAddressPort, PcLayout.PciConfigAddressPort + 1,
+        PcLayout.IsaDebugExitPort, PcLayout.IsaDebugExitPort + 1, PcLayout.PciConfigAddressPort, PcLayout.PciConfigAddressPort + 1,
         PcLayout.PciConfigDataPort, PcLayout.PciConfigDataPort + 1, PcLayout.PciConfigDataPort + 2, PcLayout.PciConfigDataPort + 3,
         PcLayout.PciIoWindowBase, PcLayout.PciIoWindowBase + 0x80, 0x20, 0x21, 0x40, 0x43, 0x61, 0x70, 0x71, 0x80, 0x92, 0xFFFF,
     ];
@@ -141,7 +141,7 @@ public sealed class FuzzCaseGenerator
                 code.Raw(0xFA, 0xF4);
                 break;
             case 2:
-                code.SetDx(PcLayout.DebugExitPort);
+                code.SetDx(PcLayout.IsaDebugExitPort);
                 code.SetEax((uint)r.Next(4));
                 code.Out(1);
                 break;

@@ -34,11 +34,11 @@ internal static class OutcomeCheck
                 return before is null or Hlt
                     ? null
                     : $"reported Halted, but the byte before rip 0x{result.Rip:x} is 0x{before:x2}, not HLT (0xf4): the halt is not this guest's";
-            case StopReason.DebugExit:
+            case StopReason.IsaDebugExit:
                 // The written value is as wide as the OUT (1, 2 or 4 bytes), as in QEMU's debug_exit_write.
                 return result.ExitStatus is { } s && (s & 1) == 1 && s <= ((ulong)uint.MaxValue << 1 | 1)
                     ? null
-                    : $"reported DebugExit with status {result.ExitStatus?.ToString() ?? "none"}; isa-debug-exit gives (value << 1) | 1 for the value written";
+                    : $"reported IsaDebugExit with status {result.ExitStatus?.ToString() ?? "none"}; isa-debug-exit gives (value << 1) | 1 for the value written";
             case StopReason.ExitLimit:
                 return result.Exits == options.MaxExits ? null : $"reported ExitLimit after {result.Exits} exits with a limit of {options.MaxExits}";
             case StopReason.Timeout:

@@ -89,7 +89,7 @@ public sealed record KvmBehaviour(
     public static KvmBehaviour Probe()
     {
         var notes = new List<string>();
-        using var kvm = new Kvm();
+        using var kvm = new KvmSystem();
         var (outRip, inRip, mmioWriteRip, mmioReadRip) = ProbeRips(kvm, notes);
         var debug = kvm.CheckExtension(KvmCapability.SetGuestDebug) > 0;
         if (!debug) notes.Add("KVM_CAP_SET_GUEST_DEBUG is absent: no stepping, breakpoints or watchpoints");
@@ -123,7 +123,7 @@ public sealed record KvmBehaviour(
     };
 
     // out 0x80,al ; in al,0x80 ; mov [ds:0],al ; mov al,[ds:0] ; hlt  -- DS points at unbacked memory.
-    private static (ExitRip Out, ExitRip In, ExitRip MmioWrite, ExitRip MmioRead) ProbeRips(Kvm kvm, List<string> notes)
+    private static (ExitRip Out, ExitRip In, ExitRip MmioWrite, ExitRip MmioRead) ProbeRips(KvmSystem kvm, List<string> notes)
     {
         using var g = new ProbeGuest(kvm, [0xE6, 0x80, 0xE4, 0x80, 0xA2, 0x00, 0x00, 0xA0, 0x00, 0x00, 0xF4], UnbackedSegment);
         var rOut = g.Expect(ExitReason.Io, CodeAddress, 2, notes, "OUT");
@@ -136,7 +136,7 @@ public sealed record KvmBehaviour(
     }
 
     // <access> ; nop ; nop ; hlt under single-step: after the access's exit, where does the next DEBUG exit stop?
-    private static StepTrap ProbeStepTrap(Kvm kvm, byte[] access, List<string> notes, string what)
+    private static StepTrap ProbeStepTrap(KvmSystem kvm, byte[] access, List<string> notes, string what)
     {
         using var g = new ProbeGuest(kvm, [.. access, 0x90, 0x90, 0xF4], UnbackedSegment);
         g.Vcpu.SetGuestDebug(singleStep: true);
@@ -158,7 +158,7 @@ public sealed record KvmBehaviour(
     }
 
     // nop ; nop ; hlt with DR0 on the second nop.
-    private static bool ProbeHardwareBreakpoint(Kvm kvm, List<string> notes)
+    private static bool ProbeHardwareBreakpoint(KvmSystem kvm, List<string> notes)
     {
         using var g = new ProbeGuest(kvm, [0x90, 0x90, 0xF4], 0);
         g.Vcpu.SetGuestDebug(singleStep: false, CodeAddress + 1);
@@ -169,7 +169,7 @@ public sealed record KvmBehaviour(
     }
 
     // int3 ; hlt with KVM_GUESTDBG_USE_SW_BP.
-    private static bool ProbeSoftwareBreakpoint(Kvm kvm, List<string> notes)
+    private static bool ProbeSoftwareBreakpoint(KvmSystem kvm, List<string> notes)
     {
         using var g = new ProbeGuest(kvm, [0xCC, 0xF4], 0);
         g.Vcpu.SetGuestDebug(singleStep: false, softwareBreakpoints: true, []);
@@ -180,7 +180,7 @@ public sealed record KvmBehaviour(
     }
 
     // mov [0x3000],al ; nop ; hlt with DR0 watching writes to 0x3000 (RAM).
-    private static bool ProbeWatchpoint(Kvm kvm, List<string> notes)
+    private static bool ProbeWatchpoint(KvmSystem kvm, List<string> notes)
     {
         using var g = new ProbeGuest(kvm, [0xA2, 0x00, 0x30, 0x90, 0xF4], 0);
         g.Vcpu.SetGuestDebug(false, false, [new HardwareBreakpoint(WatchedAddress, BreakpointKind.Write)]);
@@ -195,7 +195,7 @@ public sealed record KvmBehaviour(
     {
         private readonly Vm _vm;
 
-        public ProbeGuest(Kvm kvm, byte[] code, ulong dataSegment)
+        public ProbeGuest(KvmSystem kvm, byte[] code, ulong dataSegment)
         {
             _vm = kvm.CreateVm();
             try

@@ -38,7 +38,7 @@ public sealed class KvmException : Exception
 
     private static string HintFor(int errno, string call) => (errno, call) switch
     {
-        (Libc.ENOENT or Libc.ENODEV or Libc.ENXIO, Kvm.DevicePathCall) =>
+        (Libc.ENOENT or Libc.ENODEV or Libc.ENXIO, KvmSystem.DevicePathCall) =>
             "/dev/kvm does not exist: load the KVM module (sudo modprobe kvm_intel, or kvm_amd on AMD), enable " +
             "virtualization (VT-x / AMD-V, SVM) in the firmware setup, and inside a VM enable nested virtualization.",
         (Libc.EACCES or Libc.EPERM, _) =>

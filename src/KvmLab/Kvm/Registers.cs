@@ -6,7 +6,7 @@ namespace KvmLab.Kvm;
 /// The general-purpose registers, RIP and RFLAGS of a vCPU (the kernel's <c>struct kvm_regs</c>, same layout).
 /// Read with <see cref="Vcpu.GetRegisters"/>, change fields, write back with <see cref="Vcpu.SetRegisters"/>.
 /// </summary>
-[KvmLab.Tracing.TypeFormatterSource(KvmLab.Tracing.TypeFormatterSourceAttribute.KvmLabSource)]
+[KvmLab.Notebooks.TypeFormatterSource(KvmLab.Notebooks.TypeFormatterSourceAttribute.KvmLabSource)]
 public struct Registers
 {
     internal kvm_regs Raw;

@@ -18,14 +18,14 @@ public sealed unsafe class Vm : IDisposable
     /// <summary>Where <see cref="SetIdentityMapAddress"/> puts the one-page EPT identity map by default (just below the TSS).</summary>
     public const ulong DefaultIdentityMapAddress = 0xFEFF_C000;
 
-    private readonly Kvm _kvm;
+    private readonly KvmSystem _kvm;
     private readonly KvmFileDescriptor _fd;
     private readonly SortedDictionary<int, SlotEntry> _slots = [];
     private readonly List<Vcpu> _vcpus = [];
     private readonly List<GuestMemory> _ownedMemory = [];
     private int? _maxSlots;
 
-    internal Vm(Kvm kvm, KvmFileDescriptor fd)
+    internal Vm(KvmSystem kvm, KvmFileDescriptor fd)
     {
         _kvm = kvm;
         _fd = fd;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
-using KvmLab.Devices;
 using KvmLab.Memory;
+
+using KvmLab.Interrupts;
 
 namespace KvmLab.Pci;
 

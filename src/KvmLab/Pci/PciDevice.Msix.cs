@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using KvmLab.Memory;
 
+
 namespace KvmLab.Pci;
 
 // MSI-X (QEMU 7.2: hw/pci/msix.c). The capability in configuration space holds only the control word and where the
@@ -131,7 +132,7 @@ public abstract partial class PciDevice
     /// fires when unmasked; the message itself goes out only while bus mastering is on. Returns whether a message was sent.
     /// </summary>
     /// <remarks>
-    /// Delivery is one <c>KVM_SIGNAL_MSI</c> per message through <see cref="Devices.IInterruptSink.SendMsi(ulong, uint, string, int)"/>, not an
+    /// Delivery is one <c>KVM_SIGNAL_MSI</c> per message through <see cref="Interrupts.IInterruptSink.SendMsi(ulong, uint, string, int)"/>, not an
     /// irqfd with a GSI route (KVM_SET_GSI_ROUTING + KVM_IRQFD). Here the notification always starts in user space
     /// (the device model just ran), so one ioctl per message is the cheapest path and needs no route kept in sync with
     /// the guest's table writes and masking. A route and an irqfd pay off only when the kernel signals the eventfd

@@ -1,5 +1,6 @@
-using KvmLab.Devices;
 using KvmLab.Memory;
+
+using KvmLab.Interrupts;
 
 namespace KvmLab.Pci;
 

@@ -12,7 +12,7 @@ namespace KvmLab.Qemu;
 /// </summary>
 public sealed class QemuComparison
 {
-    private QemuComparison(GuestImage image, Boards.Board board, RunResult kvmLabRun, string kvmLabSerial, Trace kvmLabTrace, QemuRunResult qemu,
+    private QemuComparison(GuestImage image, Boards.Board board, RunResult kvmLabRun, string kvmLabSerial, ExitTrace kvmLabTrace, QemuRunResult qemu,
         TraceAlignment alignment)
     {
         Image = image;
@@ -38,7 +38,7 @@ public sealed class QemuComparison
     public string KvmLabSerial { get; }
 
     /// <summary>KvmLab's trace (one record per exit).</summary>
-    public Trace KvmLabTrace { get; }
+    public ExitTrace KvmLabTrace { get; }
 
     /// <summary>QEMU's run: exit status, serial output, parsed trace.</summary>
     public QemuRunResult Qemu { get; }
@@ -55,11 +55,11 @@ public sealed class QemuComparison
     /// not be read is such a difference: the alignment shows it where it was).
     /// </summary>
     public bool Agrees => Alignment.Agrees && SerialLines.All(l => l.Status != SerialLineStatus.Differs)
-        && KvmLabDebugExitValue is { } k && k == Qemu.DebugExitValue;
+        && KvmLabIsaDebugExitValue is { } k && k == Qemu.IsaDebugExitValue;
 
     /// <summary>The byte KvmLab's guest wrote to isa-debug-exit, or null when its run ended any other way.</summary>
-    public int? KvmLabDebugExitValue =>
-        KvmLabRun.Reason == StopReason.DebugExit && KvmLabRun.ExitStatus is { } s ? (int)((s >> 1) & 0xFF) : null;
+    public int? KvmLabIsaDebugExitValue =>
+        KvmLabRun.Reason == StopReason.IsaDebugExit && KvmLabRun.ExitStatus is { } s ? (int)((s >> 1) & 0xFF) : null;
 
     /// <summary>
     /// Runs <paramref name="image"/> under QEMU (<paramref name="qemuBios"/>: the
@@ -93,7 +93,7 @@ public sealed class QemuComparison
 
         RunResult kvmLabRun;
         string serial;
-        Trace trace;
+        ExitTrace trace;
         using (var machine = Machine.Boot(image, m with { Tracing = true }))
         {
             kvmLabRun = machine.Run(new RunOptions { Timeout = options.Timeout });
@@ -138,14 +138,14 @@ public sealed class QemuComparison
         w.WriteBoolean("agrees", Agrees);
         w.WriteStartObject("kvmlab");
         w.WriteString("stop", KvmLabRun.Reason.ToString());
-        if (KvmLabDebugExitValue is { } k) w.WriteString("debug_exit", $"0x{k:x2}");
+        if (KvmLabIsaDebugExitValue is { } k) w.WriteString("debug_exit", $"0x{k:x2}");
         w.WriteNumber("exits", KvmLabRun.Exits);
         w.WriteString("serial", KvmLabSerial);
         w.WriteEndObject();
         w.WriteStartObject("qemu");
         w.WriteNumber("exit_code", Qemu.ExitCode);
         w.WriteBoolean("timed_out", Qemu.TimedOut);
-        if (Qemu.DebugExitValue is { } q) w.WriteString("debug_exit", $"0x{q:x2}");
+        if (Qemu.IsaDebugExitValue is { } q) w.WriteString("debug_exit", $"0x{q:x2}");
         w.WriteNumber("exits", Qemu.Trace.KvmExits);
         w.WriteString("serial", Qemu.SerialText);
         w.WriteEndObject();

@@ -5,7 +5,7 @@ namespace KvmLab.Qemu;
 /// <param name="Accelerator">The accelerator it ran under.</param>
 /// <param name="ExitCode">QEMU's process exit status (an isa-debug-exit write of v exits with (v &lt;&lt; 1) | 1).</param>
 /// <param name="TimedOut">True when the deadline passed and KvmLab killed QEMU.</param>
-/// <param name="DebugExitValue">
+/// <param name="IsaDebugExitValue">
 /// The byte the guest wrote to isa-debug-exit, when the trace shows that write and the exit status agrees with it;
 /// null when the run ended any other way.
 /// </param>
@@ -19,7 +19,7 @@ public sealed record QemuRunResult(
     QemuAccelerator Accelerator,
     int ExitCode,
     bool TimedOut,
-    int? DebugExitValue,
+    int? IsaDebugExitValue,
     byte[] Serial,
     string RawTrace,
     QemuTrace Trace,
@@ -39,5 +39,5 @@ public sealed record QemuRunResult(
     public override string ToString() =>
         (KvmInternalError ? $"QEMU ({Accelerator}) stopped by a KVM internal error after {Elapsed.TotalSeconds:0.0} s"
         : TimedOut ? $"QEMU ({Accelerator}) killed after {Elapsed.TotalSeconds:0.0} s" : $"QEMU ({Accelerator}) exited with {ExitCode}")
-        + (DebugExitValue is { } v ? $" (isa-debug-exit 0x{v:x2})" : "") + $", {Serial.Length} serial bytes; {Trace}";
+        + (IsaDebugExitValue is { } v ? $" (isa-debug-exit 0x{v:x2})" : "") + $", {Serial.Length} serial bytes; {Trace}";
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using KvmLab.Tracing;
-using Trace = KvmLab.Tracing.Trace;
 
 namespace KvmLab.Qemu;
 
@@ -74,7 +73,7 @@ public sealed class QemuRunner
             // A comma ends a QemuOpts value; doubling it keeps a path with commas in one piece.
             "-serial", "file:" + serialPath.Replace(",", ",,", StringComparison.Ordinal),
             "-no-reboot",
-            "-device", $"isa-debug-exit,iobase=0x{PcLayout.DebugExitPort:x},iosize={PcLayout.DebugExitSize}",
+            "-device", $"isa-debug-exit,iobase=0x{PcLayout.IsaDebugExitPort:x},iosize={PcLayout.IsaDebugExitSize}",
         };
         args.AddRange(options.Board.QemuArguments());
         // guest_errors: QEMU's memory core logs each access it refuses (no region, or a size or alignment the region
@@ -174,7 +173,7 @@ public sealed class QemuRunner
         return text.ToString();
     }
 
-    private static int? DebugExitValueOf(Trace trace, int exitCode)
+    private static int? DebugExitValueOf(ExitTrace trace, int exitCode)
     {
         for (var i = trace.Count - 1; i >= 0; i--)
         {

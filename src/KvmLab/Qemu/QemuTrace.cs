@@ -17,10 +17,10 @@ namespace KvmLab.Qemu;
 /// </remarks>
 public sealed class QemuTrace
 {
-    internal QemuTrace(Trace trace) => Trace = trace;
+    internal QemuTrace(ExitTrace trace) => Trace = trace;
 
     /// <summary>The records, one per QEMU access or KVM exit, with sources named after QEMU's regions.</summary>
-    public Trace Trace { get; }
+    public ExitTrace Trace { get; }
 
     /// <summary>Lines read (including ignored ones).</summary>
     public int Lines { get; internal set; }

@@ -41,7 +41,7 @@ public static partial class QemuTraceParser
     public static QemuTrace Parse(TextReader reader, string name = "qemu")
     {
         ArgumentNullException.ThrowIfNull(reader);
-        var state = new State(new QemuTrace(new Trace(name)));
+        var state = new State(new QemuTrace(new ExitTrace(name)));
         while (reader.ReadLine() is { } line)
         {
             state.Result.Lines++;
@@ -167,7 +167,7 @@ public static partial class QemuTraceParser
             if (ts is { } t && cpu >= 0) LastEvent[cpu] = t;
             var unassigned = region == QemuRegions.UnassignedIo;
             var source = unassigned ? ExitRecord.None
-                : Result.Trace.AddSource(new TraceSource(QemuRegions.DeviceOf(region), region,
+                : Result.Trace.AddSource(new TraceRegion(QemuRegions.DeviceOf(region), region,
                     QemuRegions.IsIo(region, address) ? "io" : "memory", Array.Empty<string>()));
             var flags = unassigned ? ExitFlags.Unassigned : ExitFlags.None;
 
@@ -243,7 +243,7 @@ public static partial class QemuTraceParser
             if (exit is not null) exit.Consumed = true;
             var io = reason == ExitReason.Io || (reason != ExitReason.Mmio && QemuRegions.IsIo(region, address));
             var source = unassigned ? ExitRecord.None
-                : Result.Trace.AddSource(new TraceSource(QemuRegions.DeviceOf(region), region, io ? "io" : "memory", Array.Empty<string>()));
+                : Result.Trace.AddSource(new TraceRegion(QemuRegions.DeviceOf(region), region, io ? "io" : "memory", Array.Empty<string>()));
             var access = io ? (write ? TraceAccess.PioWrite : TraceAccess.PioRead) : (write ? TraceAccess.MmioWrite : TraceAccess.MmioRead);
             Result.Trace.Add(new ExitRecord(exit?.Timestamp ?? 0, reason, access, address, size, 0, 0,
                 unassigned ? ExitFlags.Unassigned : ExitFlags.Rejected, source, ExitRecord.None, exit?.RunNanos ?? 0, 0));

@@ -43,7 +43,7 @@ public static class TraceAligner
     /// <param name="randomLinePrefixes">Starts of serial lines the guest prints random data on
     /// (<see cref="Loading.GuestImage.RandomLinePrefixes"/>): a COM1 transmit write whose value differs is explained when
     /// it prints such a line on both sides. Null or empty: none.</param>
-    public static TraceAlignment Align(Trace kvmLab, Trace qemu, IReadOnlyList<string>? randomLinePrefixes = null)
+    public static TraceAlignment Align(ExitTrace kvmLab, ExitTrace qemu, IReadOnlyList<string>? randomLinePrefixes = null)
     {
         ArgumentNullException.ThrowIfNull(kvmLab);
         ArgumentNullException.ThrowIfNull(qemu);
@@ -70,7 +70,7 @@ public static class TraceAligner
     }
 
     // Index of the first record that is a KVM exit of QEMU's vCPU; int.MaxValue when there is none (TCG).
-    private static int FirstExit(Trace trace)
+    private static int FirstExit(ExitTrace trace)
     {
         for (var i = 0; i < trace.Count; i++)
             if (trace[i].Reason != ExitReason.Unknown) return i;
@@ -348,7 +348,7 @@ public static class TraceAligner
     // QEMU names the APIC's MSI region after its accelerator ("apic-msi" under TCG); KvmLab's MSI records use the KVM name.
     private const string MsiRegion = "kvm-apic-msi";
 
-    private static List<Step> Steps(Trace trace, bool qemuSide)
+    private static List<Step> Steps(ExitTrace trace, bool qemuSide)
     {
         var steps = new List<Step>();
         for (var i = 0; i < trace.Count; i++)

@@ -7,7 +7,7 @@ namespace KvmLab.Tracing;
 /// <summary>
 /// One traced exit (or one element of a string-I/O exit), 48 bytes, stored by value so that tracing a million exits
 /// costs 48 MB and no per-exit allocation. Names (device, region, register) are indices into the owning
-/// <see cref="Trace"/>'s source table and resolved only when someone reads them.
+/// <see cref="ExitTrace"/>'s source table and resolved only when someone reads them.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 public readonly struct ExitRecord
@@ -76,7 +76,7 @@ public readonly struct ExitRecord
     /// <summary>Facts a reader must not miss (unassigned, rejected, string-I/O continuation, coalesced).</summary>
     public ExitFlags Flags => _flags;
 
-    /// <summary>Index into <see cref="Trace.Sources"/>, or <see cref="None"/>.</summary>
+    /// <summary>Index into <see cref="ExitTrace.Sources"/>, or <see cref="None"/>.</summary>
     public ushort Source => _source;
 
     /// <summary>Index into the source's register names, or <see cref="None"/>.</summary>

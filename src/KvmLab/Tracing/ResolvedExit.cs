@@ -1,3 +1,5 @@
+using KvmLab.Notebooks;
+
 namespace KvmLab.Tracing;
 
 /// <summary>A trace record with its device, region and register names resolved.</summary>

@@ -3,6 +3,8 @@ using System.Text;
 using KvmLab.Kvm;
 using KvmLab.Tracing.Kernel;
 
+using KvmLab.Notebooks;
+
 namespace KvmLab.Tracing;
 
 /// <summary>

@@ -30,7 +30,7 @@ public static class TraceExport
     }
 
     /// <summary>Writes <paramref name="trace"/> to <paramref name="path"/> in the format its name asks for.</summary>
-    public static void Save(Trace trace, string path)
+    public static void Save(ExitTrace trace, string path)
     {
         var format = FormatFor(path);
         using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
@@ -38,7 +38,7 @@ public static class TraceExport
     }
 
     /// <summary>Writes <paramref name="trace"/> to <paramref name="stream"/>.</summary>
-    public static void Write(Trace trace, Stream stream, Format format)
+    public static void Write(ExitTrace trace, Stream stream, Format format)
     {
         ArgumentNullException.ThrowIfNull(trace);
         ArgumentNullException.ThrowIfNull(stream);
@@ -53,7 +53,7 @@ public static class TraceExport
     /// <summary>CSV column names, in order.</summary>
     public const string CsvHeader = "seq,timestamp_ns,reason,access,address,size,value,rip,device,region,register,flags,run_ns,handler_ns";
 
-    private static void WriteCsv(Trace trace, Stream stream)
+    private static void WriteCsv(ExitTrace trace, Stream stream)
     {
         using var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
         w.WriteLine(CsvHeader);
@@ -81,7 +81,7 @@ public static class TraceExport
         }
     }
 
-    private static void WriteJson(Trace trace, Stream stream)
+    private static void WriteJson(ExitTrace trace, Stream stream)
     {
         using var w = new Utf8JsonWriter(stream);
         Span<char> buf = stackalloc char[24];
@@ -134,7 +134,7 @@ public static class TraceExport
         w.WriteEndObject();
     }
 
-    private static void WriteChrome(Trace trace, Stream stream)
+    private static void WriteChrome(ExitTrace trace, Stream stream)
     {
         using var w = new Utf8JsonWriter(stream);
         Span<char> buf = stackalloc char[24];
@@ -174,7 +174,7 @@ public static class TraceExport
     }
 
     /// <summary>A record's name in a trace viewer: the device and register it reached ("edu.factorial"), else the exit reason.</summary>
-    internal static string SliceName(Trace trace, in ExitRecord r)
+    internal static string SliceName(ExitTrace trace, in ExitRecord r)
     {
         var source = trace.SourceOf(r);
         var reg = source?.RegisterName(r.Register);

@@ -27,7 +27,7 @@ public static class TraceFile
 
     /// <summary>Reads a whole trace file into memory (48 bytes per record).</summary>
     /// <exception cref="InvalidDataException">Not a KvmLab trace file, a different record size, or a truncated file.</exception>
-    public static Trace Load(string path)
+    public static ExitTrace Load(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         using var reader = new BinaryReader(stream, Encoding.UTF8);
@@ -37,7 +37,7 @@ public static class TraceFile
         var size = reader.ReadInt32();
         if (size != RecordSize)
             throw new InvalidDataException($"{path} holds {size}-byte records; this KvmLab reads {RecordSize}-byte records");
-        var trace = new Trace(reader.ReadString());
+        var trace = new ExitTrace(reader.ReadString());
         var buffer = new ExitRecord[4096];
         try
         {
@@ -51,7 +51,7 @@ public static class TraceFile
                     var space = reader.ReadString();
                     var registers = new string[reader.ReadInt32()];
                     for (var i = 0; i < registers.Length; i++) registers[i] = reader.ReadString();
-                    trace.AddSource(new TraceSource(device, region, space, registers));
+                    trace.AddSource(new TraceRegion(device, region, space, registers));
                 }
                 else if (tag == RecordBlock)
                 {

@@ -33,9 +33,9 @@ public sealed class TraceFileWriter : IDisposable
 
     /// <summary>
     /// Writes the sources <paramref name="trace"/> gained since the last call and all its records, then clears it
-    /// (<see cref="Trace.Clear"/>: the storage stays for the next slice). Allocates nothing once sources are written.
+    /// (<see cref="ExitTrace.Clear"/>: the storage stays for the next slice). Allocates nothing once sources are written.
     /// </summary>
-    public void Drain(Trace trace)
+    public void Drain(ExitTrace trace)
     {
         ArgumentNullException.ThrowIfNull(trace);
         var sources = trace.Sources;

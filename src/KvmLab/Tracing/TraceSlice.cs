@@ -9,7 +9,7 @@ namespace KvmLab.Tracing;
 /// <param name="Trace">The trace.</param>
 /// <param name="Start">Index of the first record.</param>
 /// <param name="Count">Number of records.</param>
-public readonly record struct TraceSlice(Trace Trace, int Start, int Count) : IReadOnlyList<ResolvedExit>
+public readonly record struct TraceSlice(ExitTrace Trace, int Start, int Count) : IReadOnlyList<ResolvedExit>
 {
     /// <summary>The slice's <paramref name="index"/>-th record (0 is <see cref="Start"/>), resolved.</summary>
     public ResolvedExit this[int index] => (uint)index < (uint)Count
@@ -28,12 +28,12 @@ public readonly record struct TraceSlice(Trace Trace, int Start, int Count) : IR
     public override string ToString() => $"records {Start}..{Start + Count - 1} of trace '{Trace.Name}'";
 }
 
-/// <summary>Taking slices of a <see cref="Trace"/>.</summary>
+/// <summary>Taking slices of a <see cref="ExitTrace"/>.</summary>
 public static class TraceSliceExtensions
 {
     /// <summary>Records <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The range does not lie inside the trace.</exception>
-    public static TraceSlice Slice(this Trace trace, int start, int count)
+    public static TraceSlice Slice(this ExitTrace trace, int start, int count)
     {
         ArgumentNullException.ThrowIfNull(trace);
         ArgumentOutOfRangeException.ThrowIfNegative(start);
@@ -44,7 +44,7 @@ public static class TraceSliceExtensions
     }
 
     /// <summary>The first <paramref name="count"/> records (all of them when the trace is shorter).</summary>
-    public static TraceSlice First(this Trace trace, int count)
+    public static TraceSlice First(this ExitTrace trace, int count)
     {
         ArgumentNullException.ThrowIfNull(trace);
         return new TraceSlice(trace, 0, Math.Clamp(count, 0, trace.Count));
@@ -55,7 +55,7 @@ public static class TraceSliceExtensions
     /// trace's end).
     /// </summary>
     /// <exception cref="InvalidOperationException">No record matches.</exception>
-    public static TraceSlice SliceFrom(this Trace trace, Func<ResolvedExit, bool> where, int count)
+    public static TraceSlice SliceFrom(this ExitTrace trace, Func<ResolvedExit, bool> where, int count)
     {
         ArgumentNullException.ThrowIfNull(trace);
         ArgumentNullException.ThrowIfNull(where);

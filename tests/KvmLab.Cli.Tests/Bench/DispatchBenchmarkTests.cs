@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using KvmLab.Cli.Bench;
 
+using KvmLab.Cli.Commands;
+
 namespace KvmLab.Cli.Tests.Bench;
 
 public sealed class DispatchBenchmarkTests

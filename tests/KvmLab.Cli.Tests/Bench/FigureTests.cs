@@ -1,5 +1,7 @@
 using KvmLab.Cli.Bench;
 
+using KvmLab.Cli.Commands;
+
 namespace KvmLab.Cli.Tests.Bench;
 
 public sealed class FigureTests

@@ -37,6 +37,6 @@ public sealed class StartToHaltTests
         var parsed = StartupProfile.Parse("kvmlab: hello ...\nstartup-profile: main=12.500 image=13.250 halt=20.000\n");
 
         Assert.Equal([("main", 12.5), ("image", 13.25), ("halt", 20.0)], parsed!.ToArray());
-        Assert.Null(StartupProfile.Parse("kvmlab: hello (real mode at 0x10000): DebugExit status 33\n"));
+        Assert.Null(StartupProfile.Parse("kvmlab: hello (real mode at 0x10000): IsaDebugExit status 33\n"));
     }
 }

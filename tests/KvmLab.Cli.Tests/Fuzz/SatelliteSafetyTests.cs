@@ -35,7 +35,7 @@ public sealed class SatelliteSafetyTests
         var result = await ScriptHost.RunAsync(code, "/tmp/hello.csx", [], output);
 
         Assert.True(result.Outcome == ScriptOutcome.Completed, string.Join("\n", result.Diagnostics) + result.Exception);
-        Assert.Equal(StopReason.DebugExit, result.ReturnValue);
+        Assert.Equal(StopReason.IsaDebugExit, result.ReturnValue);
         Assert.Empty(NetworkExposure.ListeningSockets());
     }
 }

@@ -19,9 +19,9 @@ public class PlantedDifferenceTests
     }
 
     // A copy of the trace with the record at each index <paramref name="change"/> returns changed (null: dropped).
-    private static Trace Planted(Trace trace, Func<int, ExitRecord, ExitRecord?> change)
+    private static ExitTrace Planted(ExitTrace trace, Func<int, ExitRecord, ExitRecord?> change)
     {
-        var copy = new Trace(trace.Name + " (planted)");
+        var copy = new ExitTrace(trace.Name + " (planted)");
         foreach (var source in trace.Sources) copy.AddSource(source);
         for (var i = 0; i < trace.Count; i++)
             if (change(i, trace[i]) is { } r) copy.Add(r);
@@ -29,9 +29,9 @@ public class PlantedDifferenceTests
     }
 
     // A copy of the trace with the record at <paramref name="at"/> read <paramref name="extra"/> more times before itself.
-    private static Trace WithRepeats(Trace trace, int at, int extra)
+    private static ExitTrace WithRepeats(ExitTrace trace, int at, int extra)
     {
-        var copy = new Trace(trace.Name);
+        var copy = new ExitTrace(trace.Name);
         foreach (var source in trace.Sources) copy.AddSource(source);
         for (var i = 0; i < trace.Count; i++)
         {
@@ -47,7 +47,7 @@ public class PlantedDifferenceTests
     private static ExitRecord WithAddress(in ExitRecord r, ulong address) =>
         new(r.TimestampNanos, r.Reason, r.Access, address, (byte)r.Size, r.Value, r.Rip, r.Flags, r.Source, r.Register, r.RunNanos, r.HandlerNanos);
 
-    private static List<int> Indices(Trace trace, Func<ResolvedExit, bool> which) =>
+    private static List<int> Indices(ExitTrace trace, Func<ResolvedExit, bool> which) =>
         Enumerable.Range(0, trace.Count).Where(i => which(trace.Resolve(i))).ToList();
 
     [CompareFact]

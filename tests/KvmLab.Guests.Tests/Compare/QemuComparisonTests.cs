@@ -43,8 +43,8 @@ public class QemuComparisonTests
         var c = Compare(guest, mode);
 
         Assert.True(c.Agrees, Report(c));
-        Assert.Equal(GuestAssembler.ExitSuccess, c.KvmLabDebugExitValue);
-        Assert.Equal(GuestAssembler.ExitSuccess, c.Qemu.DebugExitValue);
+        Assert.Equal(GuestAssembler.ExitSuccess, c.KvmLabIsaDebugExitValue);
+        Assert.Equal(GuestAssembler.ExitSuccess, c.Qemu.IsaDebugExitValue);
         Assert.Equal(c.Qemu.SerialText, c.KvmLabSerial);
         var shared = c.Alignment.Rows.Where(r => SharedDevices.Contains((r.KvmLab ?? r.Qemu)!.Region)).ToList();
         // Every access to a shared device has its partner on the other side: same region, direction, address and size,
@@ -70,7 +70,7 @@ public class QemuComparisonTests
 
         Assert.Equal(c.KvmLabRun.Reason == StopReason.InternalError, c.Qemu.KvmInternalError);
         if (KvmBackends.Current.IsHardware())
-            Assert.Equal(StopReason.DebugExit, c.KvmLabRun.Reason);
+            Assert.Equal(StopReason.IsaDebugExit, c.KvmLabRun.Reason);
         if (KvmBackends.Current == KvmBackend.Pvm)
             Assert.Equal(StopReason.InternalError, c.KvmLabRun.Reason);
         Assert.False(c.Qemu.TimedOut);

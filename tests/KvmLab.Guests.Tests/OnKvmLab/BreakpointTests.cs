@@ -50,7 +50,7 @@ public class BreakpointTests
             Assert.True(hits.Count <= 12, "the breakpoint fired again without the loop going round");
         }
 
-        Assert.Equal(StopReason.DebugExit, result.Reason);
+        Assert.Equal(StopReason.IsaDebugExit, result.Reason);
         Assert.Equal(Enumerable.Range(1, 12).Select(n => (loop, (ulong)n)), hits);
         Assert.Contains("edu: 12! = 479001600\n", machine.SerialOutput);
         Assert.Null(machine.LastBreakpoint);
@@ -64,7 +64,7 @@ public class BreakpointTests
         g.Asm.mov(ebx, 7);
         g.Asm.Label(ref target);
         g.Asm.mov(ebx, 8);
-        g.DebugExit(GuestAssembler.ExitSuccess);
+        g.IsaDebugExit(GuestAssembler.ExitSuccess);
         var image = g.Build("bp");
         var listing = TrapDisassembler.Disassemble(image.Bytes, image.LoadAddress & 0xF, CpuMode.Real, 20);
         var ip = listing.First(i => i.Text == "mov ebx,8").Ip;
@@ -79,7 +79,7 @@ public class BreakpointTests
         Assert.Equal(StopReason.Debug, stop.Reason);
         Assert.Equal(ip, atBreakpoint.Rip);
         Assert.Equal(7UL, atBreakpoint.Rbx);
-        Assert.Equal(StopReason.DebugExit, end.Reason);
+        Assert.Equal(StopReason.IsaDebugExit, end.Reason);
         Assert.Equal(8UL, machine.Vcpu.GetRegisters().Rbx);
     }
 
@@ -102,7 +102,7 @@ public class BreakpointTests
         else Assert.Throws<InvalidOperationException>(() => machine.AddBreakpoint(0x5));
         machine.ClearBreakpoints();
 
-        Assert.Equal(StopReason.DebugExit, machine.Run().Reason);
+        Assert.Equal(StopReason.IsaDebugExit, machine.Run().Reason);
         Assert.Empty(machine.Breakpoints);
     }
 }
@@ -115,14 +115,14 @@ public class WatchpointTests
         // mov dword [0x200000], 0x2a ; then debug-exit: the watchpoint must stop the run right after the store.
         var g = new GuestAssembler(CpuMode.Protected);
         g.Asm.mov(__dword_ptr[0x200000], 0x2a);
-        g.DebugExit(GuestAssembler.ExitSuccess);
+        g.IsaDebugExit(GuestAssembler.ExitSuccess);
         using var machine = Machine.Boot(g.Build("watch"));
 
         if (!machine.Behaviour.DataWatchpoints)
         {
             var e = Assert.Throws<NotSupportedException>(() => machine.AddWatchpoint(0x200000, 4));
             Assert.Contains("measured", e.Message);
-            Assert.Equal(StopReason.DebugExit, machine.Run().Reason);
+            Assert.Equal(StopReason.IsaDebugExit, machine.Run().Reason);
             return;
         }
         machine.AddWatchpoint(0x200000, 4);
@@ -130,6 +130,6 @@ public class WatchpointTests
         Assert.Equal(StopReason.Debug, stop.Reason);
         Assert.Equal(new HardwareBreakpoint(0x200000, BreakpointKind.Write, 4), machine.LastWatchpoint);
         Assert.Equal(0x2aU, machine.Ram.Read<uint>(0x200000));
-        Assert.Equal(StopReason.DebugExit, machine.Run().Reason);
+        Assert.Equal(StopReason.IsaDebugExit, machine.Run().Reason);
     }
 }

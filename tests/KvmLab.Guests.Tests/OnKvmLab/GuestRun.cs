@@ -45,7 +45,7 @@ public sealed class GuestRun : IDisposable
 
     public void AssertSucceeded()
     {
-        Assert.True(Result.Reason == StopReason.DebugExit && Result.ExitStatus == SuccessStatus,
+        Assert.True(Result.Reason == StopReason.IsaDebugExit && Result.ExitStatus == SuccessStatus,
             $"{Result}\nserial:\n{Serial}");
         Assert.Equal(1, Accesses("isa-debug-exit.exit"));
     }

@@ -90,7 +90,7 @@ public class InKernelGuestTests
         var before = machine.KernelStats.Snapshot();
         var result = machine.Run(new RunOptions { Timeout = TestScale.Bound(TimeSpan.FromSeconds(10)) });
         var delta = machine.KernelStats.Snapshot().Since(before);
-        Assert.Equal(StopReason.DebugExit, result.Reason);
+        Assert.Equal(StopReason.IsaDebugExit, result.Reason);
         return (delta, machine.Trace.Count(r => r.Reason == ExitReason.Io), machine.Trace.Count(r => r.Reason == ExitReason.Mmio));
     }
 }

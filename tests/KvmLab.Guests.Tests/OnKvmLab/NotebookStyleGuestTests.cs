@@ -19,12 +19,12 @@ public class NotebookStyleGuestTests
         g.ConfigWrite(PciAccessMethod.Conf1, 0, PcLayout.EduSlot, 0, 0x04, 2, 0x2);
         if (mode != CpuMode.Real)
             g.MmioWrite(PcLayout.PciMmioWindowBase + EduRegisters.Liveness, 4, 0xCAFE);
-        g.DebugExit(GuestAssembler.ExitSuccess);
+        g.IsaDebugExit(GuestAssembler.ExitSuccess);
         using var machine = Machine.Boot(g.Build("cell"));
 
         var result = machine.Run(TestScale.Bound(TimeSpan.FromSeconds(10)));
 
-        Assert.Equal(StopReason.DebugExit, result.Reason);
+        Assert.Equal(StopReason.IsaDebugExit, result.Reason);
         Assert.Equal(GuestRun.SuccessStatus, result.ExitStatus);
         Assert.Equal("hi from a cell\n", machine.SerialOutput);
         var mmio = Enumerable.Range(0, machine.Trace.Count).Select(machine.Trace.Resolve).Where(r => r.Record.Access.IsMmio()).ToList();

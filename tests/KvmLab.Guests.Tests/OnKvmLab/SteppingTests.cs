@@ -49,7 +49,7 @@ public class SteppingTests
         // alone is thousands of steps on SVM); kvm_pvm traps once per instruction. The cap leaves room for both.
         var steps = machine.StepInstructions(100_000);
 
-        Assert.Equal(StopReason.DebugExit, steps[^1].Stop);
+        Assert.Equal(StopReason.IsaDebugExit, steps[^1].Stop);
         Assert.Equal("out dx,al", steps[^1].Disassemble().Text);
         Assert.Equal([CpuMode.Real, CpuMode.Protected, CpuMode.Long], steps.Select(s => s.Mode).Distinct());
         Assert.All(steps, s => Assert.NotEqual("(bad)", s.Disassemble().Text));
@@ -64,7 +64,7 @@ public class SteppingTests
         machine.StepInstructions(50);
         var result = machine.Run();
 
-        Assert.Equal(StopReason.DebugExit, result.Reason);
+        Assert.Equal(StopReason.IsaDebugExit, result.Reason);
         Assert.EndsWith(HelloGuest.FinalLine + "\n", machine.SerialOutput);
     }
 
@@ -81,7 +81,7 @@ public class SteppingTests
         a.nop();
         if (mode != CpuMode.Real) g.MmioWrite(0xD000_0000, 4, 0x1234);
         a.nop();
-        g.DebugExit(GuestAssembler.ExitSuccess);
+        g.IsaDebugExit(GuestAssembler.ExitSuccess);
         var image = g.Build("step-over-writes");
         using var machine = Machine.Boot(image);
         var segmentBase = mode == CpuMode.Real ? image.LoadAddress & ~0xFUL : 0;
@@ -89,7 +89,7 @@ public class SteppingTests
 
         var steps = machine.StepInstructions(listing.Count + 2);
 
-        Assert.Equal(StopReason.DebugExit, steps[^1].Stop);
+        Assert.Equal(StopReason.IsaDebugExit, steps[^1].Stop);
         // Each step ran exactly the listing's next instruction: no write exit swallowed the instruction after it.
         Assert.Equal(listing.Take(steps.Count).Select(i => i.Ip), steps.Select(s => s.Ip));
         for (var i = 0; i + 1 < steps.Count; i++)

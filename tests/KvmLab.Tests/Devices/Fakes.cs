@@ -1,5 +1,9 @@
 using KvmLab.Devices;
 
+using KvmLab.Interrupts;
+
+using KvmLab.Memory;
+
 namespace KvmLab.Tests.Devices;
 
 /// <summary>Records every interrupt a device sends.</summary>

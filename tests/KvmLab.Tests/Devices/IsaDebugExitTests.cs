@@ -15,9 +15,9 @@ public class IsaDebugExitTests
     {
         var io = AddressSpace.CreateIo();
         var device = new IsaDebugExit();
-        io.Root.AddSubregion(PcLayout.DebugExitPort, device.Region);
+        io.Root.AddSubregion(PcLayout.IsaDebugExitPort, device.Region);
         Assert.False(device.ExitRequested);
-        AccessResult r = io.Write(PcLayout.DebugExitPort, 1, value);
+        AccessResult r = io.Write(PcLayout.IsaDebugExitPort, 1, value);
         Assert.True(device.ExitRequested);
         Assert.Equal(status, device.ExitStatus);
         Assert.Equal("isa-debug-exit", r.Region?.Name);

@@ -3,6 +3,8 @@ using KvmLab.Devices;
 using KvmLab.Fuzzing;
 using KvmLab.Pci;
 
+using KvmLab.Memory;
+
 namespace KvmLab.Tests.Fuzzing;
 
 /// <summary>The device fuzzer (no KVM): wild PIO, MMIO, configuration, BAR and DMA traffic never throws and keeps the invariants.</summary>

@@ -72,12 +72,12 @@ public sealed class GuestFuzzTests
         // Found by the fuzzer: the loader kept EFER.LMA/CR4 of the previous guest and KVM_SET_SREGS refused the mix.
         using var machine = new Machine();
         machine.Load(new GuestImage("long", DebugExit32, PcLayout.DefaultFlatLoadAddress, PcLayout.DefaultFlatLoadAddress, CpuMode.Long));
-        Assert.Equal(StopReason.DebugExit, machine.Run(TimeSpan.FromSeconds(5)).Reason);
+        Assert.Equal(StopReason.IsaDebugExit, machine.Run(TimeSpan.FromSeconds(5)).Reason);
 
         machine.Load(new GuestImage("real", DebugExit16, PcLayout.DefaultRealModeLoadAddress, PcLayout.DefaultRealModeLoadAddress, CpuMode.Real));
         var result = machine.Run(TimeSpan.FromSeconds(5));
 
-        Assert.Equal(StopReason.DebugExit, result.Reason);
+        Assert.Equal(StopReason.IsaDebugExit, result.Reason);
         Assert.Equal(0x21UL, result.ExitStatus);
     }
 
@@ -91,6 +91,6 @@ public sealed class GuestFuzzTests
 
         machine.Load(new GuestImage("exit", DebugExit16, PcLayout.DefaultRealModeLoadAddress, PcLayout.DefaultRealModeLoadAddress, CpuMode.Real));
 
-        Assert.Equal(StopReason.DebugExit, machine.Run(TimeSpan.FromSeconds(5)).Reason);
+        Assert.Equal(StopReason.IsaDebugExit, machine.Run(TimeSpan.FromSeconds(5)).Reason);
     }
 }

@@ -160,7 +160,7 @@ public sealed class WatchdogAndOutcomeTests
     [InlineData(StopReason.Timeout, 50, 5, false, null)]
     [InlineData(StopReason.ExitLimit, 10, 2000, false, null)]
     [InlineData(StopReason.Cancelled, 10, 5, true, null)]
-    [InlineData(StopReason.DebugExit, 1, 5, false, 0x21UL)]
+    [InlineData(StopReason.IsaDebugExit, 1, 5, false, 0x21UL)]
     [InlineData(StopReason.Shutdown, 1, 5, false, null)]
     public void OutcomesTheRunCanReachPass(StopReason reason, int elapsedMs, long exits, bool cancelled, ulong? status)
     {
@@ -172,7 +172,7 @@ public sealed class WatchdogAndOutcomeTests
     [Fact]
     public void ADebugExitWithAnEvenStatusIsAContradiction()
     {
-        var result = new RunResult(StopReason.DebugExit, 3, TimeSpan.FromMilliseconds(1), 0x20, 0x1000, "");
+        var result = new RunResult(StopReason.IsaDebugExit, 3, TimeSpan.FromMilliseconds(1), 0x20, 0x1000, "");
 
         Assert.Contains("(value << 1) | 1", OutcomeCheck.Contradiction(result, new GuestFuzzOptions(), false, _ => null));
     }

@@ -1,7 +1,6 @@
 using KvmLab.Kvm;
 using KvmLab.Kvm.Interop;
 using KvmLab.Testing;
-using KvmHost = KvmLab.Kvm.Kvm;
 
 namespace KvmLab.Tests.Kvm;
 
@@ -10,7 +9,7 @@ public sealed class KvmExceptionTests
     [Fact]
     public void AMissingKvmDeviceNamesTheModuleAndFirmwareFix()
     {
-        var error = Assert.Throws<KvmException>(() => new KvmHost("/nonexistent/kvm"));
+        var error = Assert.Throws<KvmException>(() => new KvmSystem("/nonexistent/kvm"));
         Assert.Equal(Libc.ENOENT, error.Errno);
         Assert.Equal("open /dev/kvm", error.IoctlName);
         Assert.Contains("modprobe kvm_intel", error.Message);

@@ -107,7 +107,7 @@ public sealed class KvmStatsTests : IDisposable
     [KvmFact]
     public void A_vcpu_and_its_vm_offer_their_kernel_counters_by_their_kernel_names()
     {
-        using var kvm = new KvmLab.Kvm.Kvm();
+        using var kvm = new KvmLab.Kvm.KvmSystem();
         using var vm = kvm.CreateVm();
         var vcpu = vm.CreateVcpu();
         using var vcpuStats = vcpu.OpenStats();
@@ -128,7 +128,7 @@ public sealed class KvmStatsTests : IDisposable
         var at = PcLayout.DefaultRealModeLoadAddress;
         using var machine = KvmLab.Machine.Boot(new GuestImage("stats", [0xE6, 0x80, 0xBA, 0x01, 0x05, 0xEE, 0xF4], at, at, CpuMode.Real));
         var before = machine.KernelStats.Snapshot();
-        Assert.Equal(StopReason.DebugExit, machine.Run(new RunOptions { Timeout = TestScale.Bound(TimeSpan.FromSeconds(10)) }).Reason);
+        Assert.Equal(StopReason.IsaDebugExit, machine.Run(new RunOptions { Timeout = TestScale.Bound(TimeSpan.FromSeconds(10)) }).Reason);
         var delta = machine.KernelStats.Snapshot().Since(before);
 
         Assert.True(delta["exits"] >= 1, delta.ToString());

@@ -1,7 +1,6 @@
 using KvmLab.Kvm;
 using KvmLab.Kvm.Interop;
 using KvmLab.Testing;
-using KvmHost = KvmLab.Kvm.Kvm;
 
 namespace KvmLab.Tests.Kvm;
 
@@ -33,7 +32,7 @@ public sealed class LifetimeTests
     [KvmFact]
     public void AVmOnABadDescriptorReportsEbadfFromEveryCall()
     {
-        using var host = new KvmHost();
+        using var host = new KvmSystem();
         using var vm = new Vm(host, new KvmFileDescriptor(BadFd));
         using var ram = GuestMemory.Allocate(0, 0x1000);
         Action[] calls =
@@ -84,7 +83,7 @@ public sealed class LifetimeTests
     [KvmFact]
     public void TwoThousandCreateDisposeCyclesLeakNoDescriptorsOrMappings()
     {
-        using var host = new KvmHost();
+        using var host = new KvmSystem();
         Cycle(host, TestScale.Count(100, 10));
         var (fds, maps) = Census();
         var cycles = TestScale.Count(2000, 40);
@@ -102,7 +101,7 @@ public sealed class LifetimeTests
             return (Directory.GetFiles("/proc/self/fd").Length, File.ReadAllLines("/proc/self/maps").Length);
         }
 
-        static void Cycle(KvmHost host, int count)
+        static void Cycle(KvmSystem host, int count)
         {
             for (int i = 0; i < count; i++)
             {

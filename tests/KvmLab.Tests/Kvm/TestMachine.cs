@@ -1,6 +1,5 @@
 using KvmLab.Kvm;
 using KvmLab.Loading;
-using KvmHost = KvmLab.Kvm.Kvm;
 
 namespace KvmLab.Tests.Kvm;
 
@@ -9,7 +8,7 @@ internal sealed class TestMachine : IDisposable
 {
     public TestMachine(byte[] code, CpuMode mode = CpuMode.Real, ulong? loadAddress = null)
     {
-        Host = new KvmHost();
+        Host = new KvmSystem();
         Vm = Host.CreateVm();
         Ram = Vm.AllocateGuestMemory(0, PcLayout.DefaultRamSize);
         Vcpu = Vm.CreateVcpu(0);
@@ -17,7 +16,7 @@ internal sealed class TestMachine : IDisposable
         GuestLoader.Load(Vm, Ram, Vcpu, new GuestImage("test", code, at, at, mode));
     }
 
-    public KvmHost Host { get; }
+    public KvmSystem Host { get; }
 
     public Vm Vm { get; }
 

@@ -1,6 +1,5 @@
 using KvmLab.Kvm;
 using KvmLab.Testing;
-using KvmHost = KvmLab.Kvm.Kvm;
 
 namespace KvmLab.Tests.Kvm;
 
@@ -9,7 +8,7 @@ public sealed class VmTests
     [KvmFact]
     public void KvmReportsApiVersion12AndTheCapabilitiesKvmLabNeeds()
     {
-        using var host = new KvmHost();
+        using var host = new KvmSystem();
         Assert.Equal(12, host.ApiVersion);
         Assert.True(host.CheckExtension(KvmCapability.UserMemory) > 0);
         Assert.True(host.VcpuMmapSize >= 4096);
@@ -19,7 +18,7 @@ public sealed class VmTests
     [KvmFact]
     public void AnOverlappingSlotIsRejectedNamingBothRanges()
     {
-        using var host = new KvmHost();
+        using var host = new KvmSystem();
         using var vm = host.CreateVm();
         using var ram = GuestMemory.Allocate(0, 0x4000);
         vm.AddMemorySlot(0, 0x10000, 0x4000, ram.HostAddress);
@@ -35,7 +34,7 @@ public sealed class VmTests
     [InlineData(0x10000UL, 0UL, 0, "size 0")]
     public void MisalignedOrEmptySlotsAreRejected(ulong gpa, ulong size, int hostOffset, string expected)
     {
-        using var host = new KvmHost();
+        using var host = new KvmSystem();
         using var vm = host.CreateVm();
         using var ram = GuestMemory.Allocate(0, 0x2000);
         var error = Assert.Throws<ArgumentException>(() => vm.AddMemorySlot(0, gpa, size, ram.HostAddress + hostOffset));
@@ -45,7 +44,7 @@ public sealed class VmTests
     [KvmFact]
     public void SlotNumbersAreLimitedByKvmCapNrMemslots()
     {
-        using var host = new KvmHost();
+        using var host = new KvmSystem();
         using var vm = host.CreateVm();
         using var ram = GuestMemory.Allocate(0, 0x1000);
         Assert.Throws<ArgumentOutOfRangeException>(() => vm.AddMemorySlot(vm.MaxMemorySlots, 0, 0x1000, ram.HostAddress));
@@ -80,7 +79,7 @@ public sealed class VmTests
     [KvmFact]
     public void CoalescedWritesAreQueuedInOrderAndDrainedFromTheRing()
     {
-        if (new KvmHost().CheckExtension(KvmCapability.CoalescedMmio) == 0)
+        if (new KvmSystem().CheckExtension(KvmCapability.CoalescedMmio) == 0)
             Assert.Fail("KVM_CAP_COALESCED_MMIO is not reported by this KVM.");
         // 32-bit: mov dword [0xE0000000],1 ; mov dword [0xE0000004],2 ; out 0x80,al
         byte[] code = [0xC7, 0x05, 0x00, 0x00, 0x00, 0xE0, 0x01, 0x00, 0x00, 0x00,
@@ -97,7 +96,7 @@ public sealed class VmTests
     [KvmFact]
     public void IrqLineAndMsiNeedTheIrqchipAndWorkWithIt()
     {
-        using var host = new KvmHost();
+        using var host = new KvmSystem();
         using var vm = host.CreateVm();
         var error = Assert.Throws<KvmException>(() => vm.SetIrqLine(PcLayout.EduIrq, true));
         Assert.Contains("CreateIrqchip", error.Hint);

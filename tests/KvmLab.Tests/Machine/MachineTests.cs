@@ -60,7 +60,7 @@ public class MachineTests
     {
         using var m = KvmLab.Machine.Boot(Real(PrintAThenDebugExit2));
         var result = m.Run();
-        Assert.Equal(StopReason.DebugExit, result.Reason);
+        Assert.Equal(StopReason.IsaDebugExit, result.Reason);
         Assert.Equal(5UL, result.ExitStatus);
         Assert.Equal("A", m.SerialOutput);
         // Device accesses only: a slow first run may also see the run loop's periodic halt check (an INTR exit).
@@ -88,7 +88,7 @@ public class MachineTests
         Assert.Single(m.Trace, r => r.Access != TraceAccess.None);
         Assert.Equal(StopReason.Stepped, m.LastStop);
         m.Step();
-        Assert.Equal(StopReason.DebugExit, m.LastStop);
+        Assert.Equal(StopReason.IsaDebugExit, m.LastStop);
     }
 
     [KvmFact]
@@ -139,7 +139,7 @@ public class MachineTests
         byte[] code = [.. Conf1In(0x80001000, 0xCFC, dword: true), .. ExitWithEax]; // 00:02.0 reg 0
         using var m = KvmLab.Machine.Boot(Protected(code));
         var result = m.Run();
-        Assert.Equal(StopReason.DebugExit, result.Reason);
+        Assert.Equal(StopReason.IsaDebugExit, result.Reason);
         // isa-debug-exit is two ports wide: the dword OUT is split and the device sees the low word, as in QEMU.
         Assert.Equal((0x1234UL << 1) | 1, result.ExitStatus);
         var read = DeviceAccesses(m)[1];
@@ -322,7 +322,7 @@ public class MachineTests
         };
         using var m = KvmLab.Machine.Boot(Real(code));
         var result = m.Run();
-        Assert.Equal(StopReason.DebugExit, result.Reason);
+        Assert.Equal(StopReason.IsaDebugExit, result.Reason);
         var reads = m.Trace.Where(r => r.Access == TraceAccess.PioRead).ToList();
         Assert.Equal(4, reads.Count);
         Assert.All(reads, r => Assert.Equal(0x3fdUL, r.Address));
@@ -360,7 +360,7 @@ public class MachineTests
         using var m = KvmLab.Machine.Boot(Protected(code));
         m.AddCoalescedMmio(PcLayout.PciMmioWindowBase, 0x1000);
         m.Vm.RegisterCoalescedMmio(0x80, 1, isPio: true);
-        Assert.Equal(StopReason.DebugExit, m.Run().Reason);
+        Assert.Equal(StopReason.IsaDebugExit, m.Run().Reason);
 
         var replayed = m.Trace.Where(r => r.Flags.HasFlag(ExitFlags.Coalesced)).ToList();
         Assert.Equal([(ExitReason.Mmio, TraceAccess.MmioWrite, 0xE000_0000UL, 0x11UL), (ExitReason.Mmio, TraceAccess.MmioWrite, 0xE000_0004UL, 0x22UL),

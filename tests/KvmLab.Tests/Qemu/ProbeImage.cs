@@ -67,7 +67,7 @@ internal sealed class ProbeImage
 
         p.MovEax(0x8000F800); p.MovDx(0xCF8); p.Emit(0xEF); p.MovDx(0xCFC); p.Emit(0xED); p.CallDump();
 
-        p.MovDx(PcLayout.DebugExitPort); p.Emit(0xB0, 0x21, 0xEE);     // mov al, 0x21; out dx, al
+        p.MovDx(PcLayout.IsaDebugExitPort); p.Emit(0xB0, 0x21, 0xEE);     // mov al, 0x21; out dx, al
         p.Emit(0xF4);                                    // hlt
         return p.Image();
     }

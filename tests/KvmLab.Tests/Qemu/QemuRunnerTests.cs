@@ -60,7 +60,7 @@ public class QemuRunnerTests
         Assert.False(r.TimedOut, r.StandardError);
         Assert.Equal("hi\n", r.SerialText);
         Assert.Equal((0x21 << 1) | 1, r.ExitCode);
-        Assert.Equal(0x21, r.DebugExitValue);
+        Assert.Equal(0x21, r.IsaDebugExitValue);
         Assert.Equal(0, r.Trace.MalformedLines);
         Assert.True(r.Trace.KvmExits >= 11);
         var t = r.Trace.Trace;
@@ -78,7 +78,7 @@ public class QemuRunnerTests
         });
 
         Assert.Equal("hi\n", r.SerialText);
-        Assert.Equal(0x21, r.DebugExitValue);
+        Assert.Equal(0x21, r.IsaDebugExitValue);
         Assert.Equal(0, r.Trace.KvmExits);
         // A board without edu: QEMU gets no -device edu, and 00:02.0 is empty: all-ones.
         var conf = r.Trace.Trace.Where(x => x.Access == TraceAccess.PioRead && x.Address == 0xCFC).Select(x => x.Value);
@@ -91,7 +91,7 @@ public class QemuRunnerTests
         var r = new QemuRunner().Run(BiosImages.Spin(), new QemuRunOptions { Timeout = TimeSpan.FromSeconds(1) });
 
         Assert.True(r.TimedOut);
-        Assert.Null(r.DebugExitValue);
+        Assert.Null(r.IsaDebugExitValue);
         Assert.Empty(r.Serial);
         Assert.InRange(r.Elapsed, TimeSpan.FromSeconds(1), TestScale.Bound(TimeSpan.FromSeconds(30)));
     }
@@ -104,8 +104,8 @@ public class QemuRunnerTests
         var kvm = runner.Run(image, new QemuRunOptions { Timeout = QemuTimeout });
         var tcg = runner.Run(image, new QemuRunOptions { Timeout = QemuTimeout, Accelerator = QemuAccelerator.Tcg });
 
-        Assert.Equal(0x21, kvm.DebugExitValue);
-        Assert.Equal(0x21, tcg.DebugExitValue);
+        Assert.Equal(0x21, kvm.IsaDebugExitValue);
+        Assert.Equal(0x21, tcg.IsaDebugExitValue);
         var values = Enumerable.Range(0, kvm.Serial.Length / 4).Select(i => BitConverter.ToUInt32(kvm.Serial, i * 4)).ToArray();
         Assert.Equal(ProbeImage.Probes.Length, values.Length);
         uint[] expected =

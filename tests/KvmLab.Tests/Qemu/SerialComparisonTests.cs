@@ -6,12 +6,12 @@ namespace KvmLab.Tests.Qemu;
 
 public class SerialComparisonTests
 {
-    private static Trace Printing(string name, string text, params (uint Address, ulong Value)[] configBefore)
+    private static ExitTrace Printing(string name, string text, params (uint Address, ulong Value)[] configBefore)
     {
-        var trace = new Trace(name);
-        var serial = trace.AddSource(new TraceSource("serial", "serial", "io", []));
-        var idx = trace.AddSource(new TraceSource("pci-host", "pci-conf-idx", "io", []));
-        var data = trace.AddSource(new TraceSource("pci-host", "pci-conf-data", "io", []));
+        var trace = new ExitTrace(name);
+        var serial = trace.AddSource(new TraceRegion("serial", "serial", "io", []));
+        var idx = trace.AddSource(new TraceRegion("pci-host", "pci-conf-idx", "io", []));
+        var data = trace.AddSource(new TraceRegion("pci-host", "pci-conf-data", "io", []));
         foreach (var (address, value) in configBefore)
         {
             trace.Add(new ExitRecord(0, ExitReason.Io, TraceAccess.PioWrite, 0xCF8, 4, address, 0, ExitFlags.None, idx, ExitRecord.None, 0, 0));

@@ -12,7 +12,7 @@ public class TraceAlignerTests
     /// <summary>Builds synthetic traces the way a run loop would record them: one exit per access.</summary>
     private sealed class Builder(string name, string serialDevice)
     {
-        public Trace Trace { get; } = new(name);
+        public ExitTrace Trace { get; } = new(name);
 
         public Builder Pio(string region, bool write, ulong port, int size, ulong value, ExitFlags flags = ExitFlags.None) =>
             Add(ExitReason.Io, write ? TraceAccess.PioWrite : TraceAccess.PioRead, region, "io", port, size, value, flags);
@@ -32,7 +32,7 @@ public class TraceAlignerTests
         public Builder Conf(uint address, ulong value)
         {
             Pio("pci-conf-idx", true, 0xCF8, 4, address);
-            var source = Trace.AddSource(new TraceSource("pci-host", "pci-conf-data", "io", Array.Empty<string>()));
+            var source = Trace.AddSource(new TraceRegion("pci-host", "pci-conf-data", "io", Array.Empty<string>()));
             var record = new ExitRecord(Trace.Count, ExitReason.Io, TraceAccess.PioRead, 0xCFC, 4, value, 0, ExitFlags.None, source, ExitRecord.None, 0, 0);
             Trace.Add((address & 0x8000_0000) != 0 ? record.WithConfigTarget(PciAddress.FromConfigAddress(address), (int)(address & 0xFC)) : record);
             return this;
@@ -46,7 +46,7 @@ public class TraceAlignerTests
 
         public Builder Msi(ulong address, uint data, int vector = 0)
         {
-            var source = Trace.AddSource(new TraceSource("edu", "kvm-apic-msi", "memory", Array.Empty<string>()));
+            var source = Trace.AddSource(new TraceRegion("edu", "kvm-apic-msi", "memory", Array.Empty<string>()));
             Trace.Add(new ExitRecord(Trace.Count, ExitReason.Unknown, TraceAccess.MmioWrite, address, 4, data, 0, ExitFlags.Observed, source, (ushort)vector, 0, 0));
             return this;
         }
@@ -60,7 +60,7 @@ public class TraceAlignerTests
         private Builder Add(ExitReason reason, TraceAccess access, string region, string space, ulong address, int size, ulong value, ExitFlags flags)
         {
             var device = region == "serial" ? serialDevice : QemuRegions.DeviceOf(region);
-            var source = Trace.AddSource(new TraceSource(device, region, space, Array.Empty<string>()));
+            var source = Trace.AddSource(new TraceRegion(device, region, space, Array.Empty<string>()));
             Trace.Add(new ExitRecord(Trace.Count, reason, access, address, (byte)size, value, 0, flags, source, ExitRecord.None, 0, 0));
             return this;
         }
@@ -182,7 +182,7 @@ public class TraceAlignerTests
         Assert.Equal([AlignmentStatus.ValueMismatch, AlignmentStatus.Match], a.Rows.Select(r => r.Status));
     }
 
-    private static Trace QemuWithRefusedRead(string invalid) => QemuTraceParser.Parse($"""
+    private static ExitTrace QemuWithRefusedRead(string invalid) => QemuTraceParser.Parse($"""
         kvm_run_exit cpu_index 0, reason 6
         memory_region_ops_read cpu 0 mr 0x1 addr 0xe0000000 value 0x10000ed size 4 name 'edu-mmio'
         kvm_run_exit cpu_index 0, reason 6

@@ -2,7 +2,6 @@ using KvmLab.Kvm;
 using KvmLab.Kvm.Interop;
 using KvmLab.Loading;
 using KvmLab.Testing;
-using KvmHost = KvmLab.Kvm.Kvm;
 
 namespace KvmLab.Tests.Reliability;
 
@@ -14,7 +13,7 @@ public sealed class ClearErrorTests
     [Fact]
     public void AMissingKvmDeviceSaysToLoadTheModuleAndEnableVirtualization()
     {
-        var e = Assert.Throws<KvmException>(() => new KvmHost("/nonexistent/kvm"));
+        var e = Assert.Throws<KvmException>(() => new KvmSystem("/nonexistent/kvm"));
 
         Assert.Equal("ENOENT", e.ErrnoSymbol);
         Assert.Equal("open /dev/kvm", e.IoctlName);
@@ -27,7 +26,7 @@ public sealed class ClearErrorTests
     public void APathTheProcessMayNotOpenReadWriteSaysToJoinTheKvmGroup()
     {
         // Even root may not open a read-only sysctl for writing: an honest EACCES from open(2) without dropping privileges.
-        var e = Assert.Throws<KvmException>(() => new KvmHost("/proc/sys/kernel/osrelease"));
+        var e = Assert.Throws<KvmException>(() => new KvmSystem("/proc/sys/kernel/osrelease"));
 
         Assert.Equal("EACCES", e.ErrnoSymbol);
         Assert.Contains("Permission denied: add your user to the 'kvm' group (sudo usermod -aG kvm $USER", e.Message);
@@ -38,7 +37,7 @@ public sealed class ClearErrorTests
     [InlineData(Libc.EPERM)]
     public void TheErrnoHelperGivesTheKvmGroupHintForEveryPermissionError(int errno)
     {
-        var e = KvmException.FromErrno(errno, KvmHost.DevicePathCall);
+        var e = KvmException.FromErrno(errno, KvmSystem.DevicePathCall);
 
         Assert.Contains("add your user to the 'kvm' group", e.Hint);
         Assert.StartsWith("open /dev/kvm failed: " + e.ErrnoSymbol, e.Message);

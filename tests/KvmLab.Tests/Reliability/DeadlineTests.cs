@@ -31,7 +31,7 @@ public sealed class DeadlineTests
         }
 
         machine.Load(Exit);
-        Assert.Equal(StopReason.DebugExit, machine.Run(TimeSpan.FromSeconds(5)).Reason);
+        Assert.Equal(StopReason.IsaDebugExit, machine.Run(TimeSpan.FromSeconds(5)).Reason);
     }
 
     [KvmFact]
@@ -59,7 +59,7 @@ public sealed class DeadlineTests
         }
 
         machine.Load(Exit);
-        Assert.Equal(StopReason.DebugExit, machine.Run(TimeSpan.FromSeconds(5)).Reason);
+        Assert.Equal(StopReason.IsaDebugExit, machine.Run(TimeSpan.FromSeconds(5)).Reason);
     }
 
     [KvmFact]

@@ -79,7 +79,7 @@ public sealed class KernelTraceTests
     public void The_perfetto_file_has_a_slice_per_kernel_exit_and_per_record_and_an_arrow_for_each_return_to_user_space()
     {
         var events = CapturedLines.Select(l => KernelTrace.Parse(l)!).ToList();
-        var trace = new KvmLab.Tracing.Trace("captured");
+        var trace = new KvmLab.Tracing.ExitTrace("captured");
         // KvmLab's records of the two exits that returned (1 us after each kvm_userspace_exit), and of the signal's return.
         const long epoch = 1_000_000_000;
         trace.Add(new ExitRecord(13_000, ExitReason.Io, TraceAccess.PioWrite, 0x80, 1, 0, 0x10006e, ExitFlags.None, 0, 0, 0, 500));
@@ -140,7 +140,7 @@ public sealed class KernelTraceTests
         using var capture = KernelTrace.Start(tracefs.Path);
         var result = machine.Run(new RunOptions { Timeout = TestScale.Bound(TimeSpan.FromSeconds(10)) });
         var events = capture.Stop();
-        Assert.Equal(StopReason.DebugExit, result.Reason);
+        Assert.Equal(StopReason.IsaDebugExit, result.Reason);
         Assert.Equal(0, capture.Lost);
 
         var byTarget = KernelTraceAnalysis.AccessesByTarget(events, machine.Trace).ToDictionary(c => (c.IsPio, c.Address));

@@ -6,11 +6,11 @@ namespace KvmLab.Tests.Tracing;
 
 public sealed class SequenceDiagramTests
 {
-    private static Trace ConfigReadAndEdu()
+    private static ExitTrace ConfigReadAndEdu()
     {
-        var trace = new Trace("conf1 and edu");
-        var host = trace.AddSource(new TraceSource("i440FX-pcihost", "pci-conf-idx", "io", ["CONFIG_ADDRESS", "CONFIG_DATA"]));
-        var edu = trace.AddSource(new TraceSource("edu", "edu-mmio", "memory", ["identification", "factorial"]));
+        var trace = new ExitTrace("conf1 and edu");
+        var host = trace.AddSource(new TraceRegion("i440FX-pcihost", "pci-conf-idx", "io", ["CONFIG_ADDRESS", "CONFIG_DATA"]));
+        var edu = trace.AddSource(new TraceRegion("edu", "edu-mmio", "memory", ["identification", "factorial"]));
         trace.Add(new ExitRecord(1000, ExitReason.Io, TraceAccess.PioWrite, 0xCF8, 4, 0x80001000, 0x10020, ExitFlags.None, host, 0, 700, 300));
         trace.Add(new ExitRecord(2000, ExitReason.Io, TraceAccess.PioRead, 0xCFC, 4, 0x11E81234, 0x10026, ExitFlags.None, host, 1, 700, 300));
         trace.Add(new ExitRecord(3000, ExitReason.Mmio, TraceAccess.MmioRead, 0xE0000000, 4, 0x010000ED, 0x10030, ExitFlags.None, edu, 0, 700, 300));
@@ -59,7 +59,7 @@ public sealed class SequenceDiagramTests
         // As the run loop records an MSI: a write of the data to the message address in the kvm-apic-msi region,
         // flagged Observed (no exit), from the device's own source.
         var trace = ConfigReadAndEdu();
-        var msiSource = trace.AddSource(new TraceSource("edu", global::KvmLab.Machine.MsiRegion, "memory", ["vector 0"]));
+        var msiSource = trace.AddSource(new TraceRegion("edu", global::KvmLab.Machine.MsiRegion, "memory", ["vector 0"]));
         trace.Add(new ExitRecord(4500, ExitReason.Unknown, TraceAccess.MmioWrite, 0xFEE00000, 4, 0x40, 0x10038, ExitFlags.Observed, msiSource, 0, 0, 0));
 
         var text = trace.Slice(3, 3).ToMermaid().Text;
@@ -117,8 +117,8 @@ public sealed class SequenceDiagramTests
     [Fact]
     public void Mermaid_statement_characters_in_names_are_written_as_entity_codes()
     {
-        var trace = new Trace("a;b#c");
-        var odd = trace.AddSource(new TraceSource("dev;ice", "r", "io", ["reg#1"]));
+        var trace = new ExitTrace("a;b#c");
+        var odd = trace.AddSource(new TraceRegion("dev;ice", "r", "io", ["reg#1"]));
         trace.Add(new ExitRecord(1, ExitReason.Io, TraceAccess.PioWrite, 0x80, 1, 1, 0, ExitFlags.None, odd, 0, 1, 1));
 
         var diagram = trace.First(10).ToMermaid();

@@ -18,10 +18,10 @@ public sealed class TraceFileTests : IDisposable
     [Fact]
     public void Slices_drained_into_a_file_load_back_as_the_whole_run_with_sources_added_between_slices()
     {
-        var live = new Trace("run");
-        var serial = live.AddSource(new TraceSource("serial", "serial", "io", ["THR", "LSR"]));
-        var whole = new Trace("run");
-        whole.AddSource(new TraceSource("serial", "serial", "io", ["THR", "LSR"]));
+        var live = new ExitTrace("run");
+        var serial = live.AddSource(new TraceRegion("serial", "serial", "io", ["THR", "LSR"]));
+        var whole = new ExitTrace("run");
+        whole.AddSource(new TraceRegion("serial", "serial", "io", ["THR", "LSR"]));
         using (var writer = new TraceFileWriter(PathOf("run.kvmtrace"), "run"))
         {
             for (var i = 0; i < 20_000; i++)
@@ -32,8 +32,8 @@ public sealed class TraceFileTests : IDisposable
             writer.Drain(live);
             Assert.Empty(live);
 
-            var edu = live.AddSource(new TraceSource("edu", "edu-mmio", "memory", ["ID"]));
-            whole.AddSource(new TraceSource("edu", "edu-mmio", "memory", ["ID"]));
+            var edu = live.AddSource(new TraceRegion("edu", "edu-mmio", "memory", ["ID"]));
+            whole.AddSource(new TraceRegion("edu", "edu-mmio", "memory", ["ID"]));
             var read = new ExitRecord(2_000_001, ExitReason.Mmio, TraceAccess.MmioRead, 0xe000_0000, 4, Edu.Identification, 0x100020,
                 ExitFlags.Unassigned, edu, 0, 60, 20);
             live.Add(read);
@@ -57,8 +57,8 @@ public sealed class TraceFileTests : IDisposable
     [InlineData("out.perfetto.json")]
     public void Conversion_writes_what_exporting_the_run_in_memory_writes(string name)
     {
-        var trace = new Trace("convert");
-        var serial = trace.AddSource(new TraceSource("serial", "serial", "io", ["THR"]));
+        var trace = new ExitTrace("convert");
+        var serial = trace.AddSource(new TraceRegion("serial", "serial", "io", ["THR"]));
         for (var i = 0; i < 100; i++) trace.Add(Pio(i, serial));
         TraceExport.Save(trace, PathOf("expected-" + name));
         using (var writer = new TraceFileWriter(PathOf("t.kvmtrace"), trace.Name)) writer.Drain(trace);
@@ -74,7 +74,7 @@ public sealed class TraceFileTests : IDisposable
         File.WriteAllText(PathOf("not.kvmtrace"), "hello, world");
         Assert.Throws<InvalidDataException>(() => TraceFile.Load(PathOf("not.kvmtrace")));
 
-        var trace = new Trace("cut");
+        var trace = new ExitTrace("cut");
         for (var i = 0; i < 10; i++) trace.Add(Pio(i, ExitRecord.None));
         using (var writer = new TraceFileWriter(PathOf("cut.kvmtrace"), "cut")) writer.Drain(trace);
         var bytes = File.ReadAllBytes(PathOf("cut.kvmtrace"));

@@ -6,11 +6,11 @@ namespace KvmLab.Tests.Tracing;
 
 public class TraceTests
 {
-    private static Trace Sample(int n)
+    private static ExitTrace Sample(int n)
     {
-        var t = new Trace("sample");
-        var edu = t.AddSource(new TraceSource("edu", "edu-mmio", "memory", new[] { "ID", "LIVENESS", "FACTORIAL" }));
-        var serial = t.AddSource(new TraceSource("serial", "serial", "io", new[] { "THR", "LSR" }));
+        var t = new ExitTrace("sample");
+        var edu = t.AddSource(new TraceRegion("edu", "edu-mmio", "memory", new[] { "ID", "LIVENESS", "FACTORIAL" }));
+        var serial = t.AddSource(new TraceRegion("serial", "serial", "io", new[] { "THR", "LSR" }));
         for (var i = 0; i < n; i++)
         {
             t.Add(i % 3 == 2
@@ -42,7 +42,7 @@ public class TraceTests
     [Fact]
     public void Appending_after_reserve_allocates_nothing()
     {
-        var t = new Trace();
+        var t = new ExitTrace();
         t.Reserve(100_000);
         var r = new ExitRecord(1, ExitReason.Io, TraceAccess.PioWrite, 0x3f8, 1, 0x41, 0x1000, ExitFlags.None, ExitRecord.None, ExitRecord.None, 1, 1);
         t.Add(r);
@@ -63,9 +63,9 @@ public class TraceTests
     [Fact]
     public void Equal_sources_are_registered_once()
     {
-        var t = new Trace();
-        var a = t.AddSource(new TraceSource("edu", "edu-mmio", "memory", new[] { "ID" }));
-        var b = t.AddSource(new TraceSource("edu", "edu-mmio", "memory", new[] { "ID" }));
+        var t = new ExitTrace();
+        var a = t.AddSource(new TraceRegion("edu", "edu-mmio", "memory", new[] { "ID" }));
+        var b = t.AddSource(new TraceRegion("edu", "edu-mmio", "memory", new[] { "ID" }));
         Assert.Equal(a, b);
         Assert.Single(t.Sources);
     }
@@ -84,7 +84,7 @@ public class TraceTests
     [Fact]
     public void Continuations_are_accesses_but_not_exits()
     {
-        var t = new Trace();
+        var t = new ExitTrace();
         var r = new ExitRecord(1, ExitReason.Io, TraceAccess.PioWrite, 0x3f8, 1, 0x41, 0x1000, ExitFlags.None, ExitRecord.None, ExitRecord.None, 1, 1);
         var c = new ExitRecord(1, ExitReason.Io, TraceAccess.PioWrite, 0x3f8, 1, 0x42, 0x1000, ExitFlags.Continuation, ExitRecord.None, ExitRecord.None, 0, 1);
         t.Add(r); t.Add(c); t.Add(c);

@@ -15,7 +15,7 @@ public static class KernelTraceAnalysis
     /// <remarks>An MMIO read that goes to user space is traced twice, as <c>unsatisfied-read</c> on the way out and as
     /// <c>read</c> with its value when the next KVM_RUN completes it; the first is not counted. A port read is traced
     /// once, at completion.</remarks>
-    public static IReadOnlyList<KernelAccessCount> AccessesByTarget(IEnumerable<KernelTraceEvent> events, Trace trace)
+    public static IReadOnlyList<KernelAccessCount> AccessesByTarget(IEnumerable<KernelTraceEvent> events, ExitTrace trace)
     {
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(trace);

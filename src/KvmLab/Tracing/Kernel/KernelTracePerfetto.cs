@@ -31,7 +31,7 @@ public static class KernelTracePerfetto
     /// Writes the file to <paramref name="stream"/>. <paramref name="traceEpochNanos"/> is the CLOCK_MONOTONIC time of
     /// the trace's zero (<see cref="Machine.TraceEpochNanos"/>), which puts KvmLab's records on the kernel's clock.
     /// </summary>
-    public static void Write(Stream stream, IReadOnlyList<KernelTraceEvent> events, Trace trace, long traceEpochNanos)
+    public static void Write(Stream stream, IReadOnlyList<KernelTraceEvent> events, ExitTrace trace, long traceEpochNanos)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(events);

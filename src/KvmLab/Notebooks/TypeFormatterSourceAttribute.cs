@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.Loader;
 
-namespace KvmLab.Tracing;
+namespace KvmLab.Notebooks;
 
 /// <summary>
 /// Names the notebook formatters of a type without the core referencing .NET Interactive: the Interactive formatter

@@ -1,4 +1,4 @@
-namespace KvmLab.Devices;
+namespace KvmLab.Memory;
 
 /// <summary>
 /// Guest RAM as a device doing DMA sees it. Implementations refuse (return false, touching nothing) any range that

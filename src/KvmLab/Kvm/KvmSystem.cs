@@ -6,7 +6,7 @@ namespace KvmLab.Kvm;
 /// The KVM subsystem: an open <c>/dev/kvm</c>. It answers capability questions and creates VMs. Disposing it
 /// closes /dev/kvm; VMs created from it stay usable (they hold their own descriptors).
 /// </summary>
-public sealed unsafe class Kvm : IDisposable
+public sealed unsafe class KvmSystem : IDisposable
 {
     /// <summary>The call name used in errors from opening the device (picked up by the hints).</summary>
     internal const string DevicePathCall = "open /dev/kvm";
@@ -18,12 +18,12 @@ public sealed unsafe class Kvm : IDisposable
 
     /// <summary>Opens /dev/kvm read-write and checks KVM_GET_API_VERSION is 12.</summary>
     /// <exception cref="KvmException">/dev/kvm is missing, not accessible, or speaks another API version.</exception>
-    public Kvm() : this("/dev/kvm")
+    public KvmSystem() : this("/dev/kvm")
     {
     }
 
     /// <summary>Opens a KVM device node at <paramref name="path"/> (normally /dev/kvm) and checks its API version.</summary>
-    public Kvm(string path)
+    public KvmSystem(string path)
     {
         int fd = Libc.open(path, Libc.O_RDWR | Libc.O_CLOEXEC);
         if (fd < 0)

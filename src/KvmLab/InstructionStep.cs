@@ -14,7 +14,7 @@ namespace KvmLab;
 /// it (decode the first instruction to get its text; KvmLab.Guests does, with Iced).</param>
 /// <param name="Registers">The general-purpose registers after the instruction.</param>
 /// <param name="Stop"><see cref="StopReason.Debug"/> when the step completed normally; otherwise how the instruction
-/// ended the run (<see cref="StopReason.DebugExit"/> for the OUT to isa-debug-exit, <see cref="StopReason.Halted"/>,
+/// ended the run (<see cref="StopReason.IsaDebugExit"/> for the OUT to isa-debug-exit, <see cref="StopReason.Halted"/>,
 /// <see cref="StopReason.Timeout"/> for a HLT nothing wakes, ...).</param>
 /// <param name="Accesses">The device accesses the instruction made (its KVM_EXIT_IO / KVM_EXIT_MMIO records); empty
 /// for instructions that stay inside the guest, and when tracing is off.</param>

@@ -1,9 +1,9 @@
 using KvmLab.Kvm;
 
-namespace KvmLab.Cli;
+namespace KvmLab.Cli.Commands;
 
 /// <summary>The table of sub-commands and the dispatch that turns failures into clear messages and exit codes.</summary>
-internal static class Commands
+internal static class CommandTable
 {
     /// <summary>Exit code for a command-line mistake.</summary>
     public const int UsageError = 2;
@@ -47,7 +47,7 @@ internal static class Commands
         if (args[0] == "--version")
         {
             // Says how this kvmlab was compiled: kvmlab bench finds the native build by it.
-            Console.Out.WriteLine($"kvmlab {typeof(Commands).Assembly.GetName().Version} ({(System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported ? "jit" : "native")})");
+            Console.Out.WriteLine($"kvmlab {typeof(CommandTable).Assembly.GetName().Version} ({(System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported ? "jit" : "native")})");
             return 0;
         }
         var command = Find(args[0]);

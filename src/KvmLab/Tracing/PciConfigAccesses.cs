@@ -35,7 +35,7 @@ public static class PciConfigAccesses
     /// it (<see cref="ExitRecord.TryGetConfigTarget"/>): a CONFIG_DATA access while CONFIG_ADDRESS's enable bit is
     /// clear reached no function and is not listed, nor are the CONFIG_ADDRESS writes themselves.
     /// </remarks>
-    public static IReadOnlyList<PciConfigAccess> From(Trace trace)
+    public static IReadOnlyList<PciConfigAccess> From(ExitTrace trace)
     {
         ArgumentNullException.ThrowIfNull(trace);
         var result = new List<PciConfigAccess>();

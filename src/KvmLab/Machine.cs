@@ -1,13 +1,11 @@
 using System.Diagnostics;
 using KvmLab.Boards;
 using KvmLab.Devices;
-using Trace = KvmLab.Tracing.Trace;
 using KvmLab.Kvm;
 using KvmLab.Loading;
 using KvmLab.Memory;
 using KvmLab.Pci;
 using KvmLab.Tracing;
-using KvmHost = KvmLab.Kvm.Kvm;
 
 namespace KvmLab;
 
@@ -16,7 +14,7 @@ namespace KvmLab;
 /// (<see cref="MachineOptions.Board"/>: the PCI host with conf1, and ECAM on q35, edu, pci-testdev and the rest, COM1
 /// and isa-debug-exit), a device clock, and the trace every exit is recorded in. <see cref="Step"/> and <see cref="Run(RunOptions?)"/> (in RunLoop.cs) are the kvm_cpu_exec analogue.
 /// </summary>
-[KvmLab.Tracing.TypeFormatterSource(KvmLab.Tracing.TypeFormatterSourceAttribute.KvmLabSource)]
+[KvmLab.Notebooks.TypeFormatterSource(KvmLab.Notebooks.TypeFormatterSourceAttribute.KvmLabSource)]
 public sealed partial class Machine : IDisposable
 {
     private readonly List<(EventFd EventFd, IoEventFdRequest Request)> _ioEventFds = new();
@@ -38,7 +36,7 @@ public sealed partial class Machine : IDisposable
     {
         Options = options;
         ValidateOptions(Options);
-        Kvm = detachedVcpu is null ? new KvmHost() : null!;
+        Kvm = detachedVcpu is null ? new KvmSystem() : null!;
         try
         {
             if (detachedVcpu is null)
@@ -71,13 +69,13 @@ public sealed partial class Machine : IDisposable
             Board = new BoardWiring(Options.EffectiveBoard, Io, Memory, Interrupts, dma, new BoardContext(Clock, Options));
             Pci = Board.Pci;
             Serial = Board.Serial;
-            DebugExit = Board.DebugExit;
+            IsaDebugExit = Board.IsaDebugExit;
             Edu = Board.Device<Edu>();
             PciTestdev = Board.Device<PciTestdev>();
             if (PciTestdev is not null && Options.UseIoEventFd) PciTestdev.TestChanged += SyncIoEventFds;
             foreach (var virtio in Board.Devices.Values.OfType<Devices.Virtio.VirtioPci>()) virtio.EventFdsChanged += SyncDeviceEventFds;
 
-            Trace = new Trace("machine");
+            Trace = new ExitTrace("machine");
             if (Options.TraceCapacity > 0) Trace.Reserve(Options.TraceCapacity);
             _epoch = Stopwatch.GetTimestamp();
         }
@@ -110,7 +108,7 @@ public sealed partial class Machine : IDisposable
     public MachineOptions Options { get; }
 
     /// <summary>/dev/kvm.</summary>
-    public KvmHost Kvm { get; }
+    public KvmSystem Kvm { get; }
 
     /// <summary>The VM (KVM_CREATE_VM).</summary>
     public Vm Vm { get; } = null!;
@@ -141,7 +139,7 @@ public sealed partial class Machine : IDisposable
     public Serial16550 Serial { get; } = null!;
 
     /// <summary>isa-debug-exit at 0x501.</summary>
-    public IsaDebugExit DebugExit { get; } = null!;
+    public IsaDebugExit IsaDebugExit { get; } = null!;
 
     /// <summary>edu (00:02.0 on both boards), or null when left out.</summary>
     public Edu? Edu { get; }
@@ -156,7 +154,7 @@ public sealed partial class Machine : IDisposable
     public VmInterruptSink Interrupts { get; } = null!;
 
     /// <summary>Every exit of every run so far.</summary>
-    public Trace Trace { get; } = null!;
+    public ExitTrace Trace { get; } = null!;
 
     /// <summary>The image loaded last, or null.</summary>
     public GuestImage? Image { get; private set; }

@@ -10,7 +10,7 @@ namespace KvmLab.Kvm;
 /// throws <see cref="InvalidOperationException"/>. Exit reasons KvmLab does not decode are data too
 /// (<see cref="Unsupported"/>), never an exception.
 /// </summary>
-[KvmLab.Tracing.TypeFormatterSource(KvmLab.Tracing.TypeFormatterSourceAttribute.KvmLabSource)]
+[KvmLab.Notebooks.TypeFormatterSource(KvmLab.Notebooks.TypeFormatterSourceAttribute.KvmLabSource)]
 public readonly struct VcpuExit
 {
     private readonly ulong _a, _b, _c;

@@ -1,4 +1,4 @@
-namespace KvmLab.Devices;
+namespace KvmLab.Interrupts;
 
 /// <summary>
 /// Where devices send interrupts. The machine wires it to KVM (KVM_IRQ_LINE for lines, KVM_SIGNAL_MSI for message

@@ -3,7 +3,6 @@ using System.Runtime.CompilerServices;
 using KvmLab.Kvm;
 using KvmLab.Memory;
 using KvmLab.Tracing;
-using TraceSource = KvmLab.Tracing.TraceSource;
 
 namespace KvmLab;
 
@@ -110,7 +109,7 @@ public sealed partial class Machine
         // A finished run's trace costs 48 bytes per record, not a partly filled chunk, unless the caller reserved
         // capacity so that runs allocate nothing (MachineOptions.TraceCapacity): then the reservation stays.
         if (Options.TraceCapacity == 0) Trace.TrimExcess();
-        var status = stop == StopReason.DebugExit ? DebugExit.ExitStatus : (ulong?)null;
+        var status = stop == StopReason.IsaDebugExit ? IsaDebugExit.ExitStatus : (ulong?)null;
         return new RunResult(stop.Value, _exits - exitsBefore, Stopwatch.GetElapsedTime(started), status, _lastRecord.Rip, _stopDetail.ToString());
     }
 
@@ -130,7 +129,7 @@ public sealed partial class Machine
         _running = true;
         _handledAt = now;
         if (_breakpoints.Count > 0) InsertSoftwareBreakpoints();
-        DebugExit.Reset();
+        IsaDebugExit.Reset();
         _stopDetail = "";
         _exitsAtHaltCheck = -1;
         _nextClockDue = Clock.NextDueTicks ?? long.MaxValue;
@@ -206,7 +205,7 @@ public sealed partial class Machine
                 break;
         }
 
-        if (DebugExit.ExitRequested) return StopReason.DebugExit;
+        if (IsaDebugExit.ExitRequested) return StopReason.IsaDebugExit;
         if (stop is null && ctx.Until is { } until && until(in _lastRecord)) return StopReason.Condition;
         return stop;
     }
@@ -388,7 +387,7 @@ public sealed partial class Machine
         var done = _handledAt = Stopwatch.GetTimestamp();
         var flags = FlagsOf(result);
         if (continuation) flags |= ExitFlags.Continuation;
-        if (DebugExit.ExitRequested) flags |= ExitFlags.EndsRun;
+        if (IsaDebugExit.ExitRequested) flags |= ExitFlags.EndsRun;
         var record = new ExitRecord(ToNanos(exited - _epoch), ReasonOf(access), access, address, (byte)size, value, rip, flags,
             SourceOf(result.Region), RegisterOf(result), continuation ? 0 : ToNanos(exited - entered), ToNanos(done - exited));
         // The host decoded the function and register while it dispatched the access: keep them with the record.
@@ -424,7 +423,7 @@ public sealed partial class Machine
         if (!Options.Tracing) return ExitRecord.None;
         if (_msiSources.TryGetValue(device, out var index)) return index;
         var vectors = Enumerable.Range(0, MsiVectorNames).Select(v => $"vector {v}").ToArray();
-        index = Trace.AddSource(new TraceSource(device, MsiRegion, "memory", vectors));
+        index = Trace.AddSource(new TraceRegion(device, MsiRegion, "memory", vectors));
         _msiSources[device] = index;
         return index;
     }
@@ -460,7 +459,7 @@ public sealed partial class Machine
         {
             var space = IsIn(region, Io.Root) ? "io" : "memory";
             var names = region.Registers?.Registers.Select(r => r.Name).ToArray() ?? Array.Empty<string>();
-            index = Trace.AddSource(new TraceSource(region.Owner ?? region.Name, region.Name, space, names));
+            index = Trace.AddSource(new TraceRegion(region.Owner ?? region.Name, region.Name, space, names));
             _sourceIndex[region] = index;
         }
         _lastRegion = region;

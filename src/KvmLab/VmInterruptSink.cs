@@ -1,5 +1,6 @@
-using KvmLab.Devices;
 using KvmLab.Kvm;
+
+using KvmLab.Interrupts;
 
 namespace KvmLab;
 

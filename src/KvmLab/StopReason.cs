@@ -7,7 +7,7 @@ public enum StopReason
     Halted,
 
     /// <summary>The guest wrote to isa-debug-exit; <see cref="RunResult.ExitStatus"/> holds (value &lt;&lt; 1) | 1.</summary>
-    DebugExit,
+    IsaDebugExit,
 
     /// <summary>Triple fault (KVM_EXIT_SHUTDOWN).</summary>
     Shutdown,

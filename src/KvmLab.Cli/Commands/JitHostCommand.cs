@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace KvmLab.Cli;
+namespace KvmLab.Cli.Commands;
 
 /// <summary>
 /// In the natively compiled kvmlab, a command that needs the JIT at run time: <c>script</c> (Roslyn compiles the script
@@ -26,7 +26,7 @@ internal sealed class JitHostCommand(string name, string summary) : ICommand
         {
             Console.Error.WriteLine($"kvmlab {name}: this native kvmlab hands '{name}' to the JIT-compiled kvmlab, and {dll} is missing. " +
                                     "Publish both with tools/publish-native, or use the dotnet tool (dotnet tool install KvmLab.Cli).");
-            return Commands.HostError;
+            return CommandTable.HostError;
         }
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet") { UseShellExecute = false };
         start.ArgumentList.Add(dll);
@@ -41,7 +41,7 @@ internal sealed class JitHostCommand(string name, string summary) : ICommand
         catch (System.ComponentModel.Win32Exception e)
         {
             Console.Error.WriteLine($"kvmlab {name}: could not start '{start.FileName}' for the JIT-compiled kvmlab ({e.Message}); install the .NET 10 runtime or set DOTNET_HOST_PATH.");
-            return Commands.HostError;
+            return CommandTable.HostError;
         }
     }
 }

@@ -1,21 +1,23 @@
 using System.Collections;
 
+using KvmLab.Notebooks;
+
 namespace KvmLab.Tracing;
 
 /// <summary>
 /// An append-only list of <see cref="ExitRecord"/>s in fixed-size chunks, plus the table of
-/// <see cref="TraceSource"/>s the records point into. One writer (the run loop) appends without allocating once
+/// <see cref="TraceRegion"/>s the records point into. One writer (the run loop) appends without allocating once
 /// capacity is reserved (<see cref="Reserve"/>); readers on other threads (a live statistics view) see a consistent
 /// prefix.
 /// </summary>
 [TypeFormatterSource(TypeFormatterSourceAttribute.KvmLabSource)]
-public sealed class Trace : IReadOnlyList<ExitRecord>
+public sealed class ExitTrace : IReadOnlyList<ExitRecord>
 {
     private const int ChunkShift = 14;
     private const int ChunkSize = 1 << ChunkShift;
     private const int ChunkMask = ChunkSize - 1;
 
-    private readonly List<TraceSource> _sources = new();
+    private readonly List<TraceRegion> _sources = new();
     private ExitRecord[][] _chunks = Array.Empty<ExitRecord[]>();
     private int _allocatedChunks;
     private long _capacity;
@@ -23,7 +25,7 @@ public sealed class Trace : IReadOnlyList<ExitRecord>
 
     /// <summary>Creates an empty trace.</summary>
     /// <param name="name">What was traced, e.g. the guest's name.</param>
-    public Trace(string name = "trace") => Name = name;
+    public ExitTrace(string name = "trace") => Name = name;
 
     /// <summary>What was traced, e.g. the guest's name.</summary>
     public string Name { get; set; }
@@ -43,7 +45,7 @@ public sealed class Trace : IReadOnlyList<ExitRecord>
     }
 
     /// <summary>Sources (device regions) that records refer to by index.</summary>
-    public IReadOnlyList<TraceSource> Sources => _sources;
+    public IReadOnlyList<TraceRegion> Sources => _sources;
 
     /// <summary>Bytes of record storage currently allocated (chunks), the trace's memory footprint.</summary>
     public long AllocatedBytes => _capacity * ExitRecord.SizeInBytes;
@@ -72,7 +74,7 @@ public sealed class Trace : IReadOnlyList<ExitRecord>
     }
 
     /// <summary>Registers a source and returns the index records use for it; an equal source is reused.</summary>
-    public ushort AddSource(TraceSource source)
+    public ushort AddSource(TraceRegion source)
     {
         ArgumentNullException.ThrowIfNull(source);
         var i = _sources.FindIndex(s => s.Device == source.Device && s.Region == source.Region && s.AddressSpace == source.AddressSpace);
@@ -83,7 +85,7 @@ public sealed class Trace : IReadOnlyList<ExitRecord>
     }
 
     /// <summary>Source of a record, or null when it touched no device.</summary>
-    public TraceSource? SourceOf(in ExitRecord record) => record.Source < _sources.Count ? _sources[record.Source] : null;
+    public TraceRegion? SourceOf(in ExitRecord record) => record.Source < _sources.Count ? _sources[record.Source] : null;
 
     /// <summary>Register name of a record ("FACTORIAL"), or null.</summary>
     public string? RegisterOf(in ExitRecord record) => SourceOf(record)?.RegisterName(record.Register);
@@ -192,7 +194,7 @@ public sealed class Trace : IReadOnlyList<ExitRecord>
         private readonly ExitRecord[][] _chunks;
         private readonly int _count;
 
-        internal RecordEnumerable(Trace trace, int count)
+        internal RecordEnumerable(ExitTrace trace, int count)
         {
             _count = count;
             _chunks = Volatile.Read(ref trace._chunks);

@@ -1,6 +1,6 @@
-namespace KvmLab.Cli;
+namespace KvmLab.Cli.Commands;
 
-/// <summary>One <c>kvmlab</c> sub-command. Each lives in its own file under Commands/ and is listed in <see cref="Commands.All"/>.</summary>
+/// <summary>One <c>kvmlab</c> sub-command. Each lives in its own file under Commands/ and is listed in <see cref="CommandTable.All"/>.</summary>
 internal interface ICommand
 {
     /// <summary>The word after <c>kvmlab</c>.</summary>
