@@ -49,8 +49,6 @@ public static class VirtioRngGuest
     /// <summary>The line the guest prints last on success.</summary>
     public const string FinalLine = "virtio-rng: done";
 
-    private const int LocalApicSpuriousVector = 0xF0;
-    private const int LocalApicEoi = 0xB0;
     private const int CommandMemoryAndBusMaster = 0x6;
     private const int StructureSlots = VirtioPciRegisters.CapDeviceCfg + 1;
 
@@ -139,10 +137,7 @@ public static class VirtioRngGuest
 
         ProgramMsix(g, msixCapability, Failure("MSI-X table not in BAR1"));
         InstallGate(g, idt, idtr, handler, gateSize);
-        g.MmioRead(PcLayout.LocalApicBase + LocalApicSpuriousVector, 4);
-        a.or(eax, 0x1FF);
-        a.mov(edi, (uint)(PcLayout.LocalApicBase + LocalApicSpuriousVector));
-        g.MmioWrite(4);
+        InterruptGate.EnableLocalApic(g);
 
         var notifyAddress = g.Reserve(4);
         StartDriver(g, structures, multiplier, notifyAddress, Failure);
@@ -439,8 +434,6 @@ public static class VirtioRngGuest
     private static void Request(GuestAssembler g, Label interrupts, Label notifyAddress, Label halt)
     {
         var a = g.Asm;
-        var sleep = a.CreateLabel();
-        var woken = a.CreateLabel();
         a.mov(edi, DescriptorTable);
         a.mov(__dword_ptr[g.At(edi)], Buffer);
         a.mov(__dword_ptr[g.At(edi, 4)], 0);
@@ -459,16 +452,7 @@ public static class VirtioRngGuest
         a.xor(eax, eax);
         g.MmioWrite(2);
 
-        // STI's shadow makes "sti; hlt" atomic; the handler copes with a CPU that lets the message in between.
-        a.Label(ref sleep);
-        a.cli();
-        a.cmp(__dword_ptr[g.At(ecx)], 0);
-        a.jne(woken);
-        a.sti();
-        a.Label(ref halt);
-        a.hlt();
-        a.jmp(sleep);
-        a.Label(ref woken);
+        InterruptGate.SleepUntilCounted(g, halt);
     }
 
     private static void CheckAndPrint(GuestAssembler g, Func<string, Label> failure)
@@ -509,22 +493,10 @@ public static class VirtioRngGuest
         g.PrintLine("");
     }
 
+    // The message itself says which queue is done: the handler only counts it.
     private static void EmitHandler(GuestAssembler g, Label handler, Label halt, Label interrupts)
     {
-        var a = g.Asm;
-        a.Label(ref handler);
-        foreach (var r in new[] { eax, ecx, edx, edi })
-            g.Push(r);
-        // Four pushes sit above the return address, as the guard expects.
-        InterruptGate.StepReturnPastHalt(g, halt);
-        g.LoadAddressOf(ecx, interrupts);
-        a.inc(__dword_ptr[g.At(ecx)]);
-        g.MmioWrite(PcLayout.LocalApicBase + LocalApicEoi, 4, 0);
-        foreach (var r in new[] { edi, edx, ecx, eax })
-            g.Pop(r);
-        if (g.Bitness == 64)
-            a.iretq();
-        else
-            EduIrqGuest.ReturnWithoutIret(g);
+        InterruptGate.BeginHandler(g, handler, halt);
+        InterruptGate.EndHandler(g, interrupts, returnWithIret: false);
     }
 }
