@@ -52,7 +52,7 @@ public static class BarMoveGuest
         WriteCommand(g, 0);
         g.PrintLine("bar-move: memory decoding off");
         ReadAndPrint(g, MovedBar0 + EduRegisters.Identification, "identification with decoding off (unassigned)");
-        WriteCommand(g, EduRegisters.CommandMemoryAndBusMaster);
+        WriteCommand(g, GuestAssembler.CommandMemoryAndBusMaster);
         g.PrintLine("bar-move: memory decoding on");
         ReadAndPrint(g, MovedBar0 + EduRegisters.Identification, "identification with decoding on again");
         g.PrintLine(FinalLine);

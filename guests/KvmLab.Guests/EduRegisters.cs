@@ -64,9 +64,6 @@ public static class EduRegisters
     /// <summary>Status bit 7: raise interrupt 0x01 when a factorial completes.</summary>
     public const uint StatusFactorialInterrupt = KvmLab.Devices.Edu.StatusIrqOnFactorial;
 
-    /// <summary>PCI command register bits the guests set: memory space decoding and bus mastering (DMA, MSI).</summary>
-    internal const int CommandMemoryAndBusMaster = 0x6;
-
     /// <summary>
     /// Emits: find edu on bus 0, program BAR0 to <see cref="Bar0"/>, enable memory decoding and bus mastering,
     /// print where it was found. Leaves edu's <see cref="GuestAssembler.ConfigAddress"/> in EBP.
@@ -97,7 +94,7 @@ public static class EduRegisters
         g.Asm.shr(eax, 11);
         g.PrintHex(2);
         g.PrintLine(".0");
-        EnableBar(g, 0x10, Bar0, CommandMemoryAndBusMaster);
+        EnableBar(g, 0x10, Bar0, GuestAssembler.CommandMemoryAndBusMaster);
         g.PrintLine($"{prefix}: BAR0 programmed to 0x{Bar0:X8}, memory decoding and bus mastering on");
     }
 

@@ -101,6 +101,33 @@ public sealed partial class GuestAssembler
         Asm.mov(eax, esi);
     }
 
+    /// <summary>PCI command register bits the guests set: memory space decoding and bus mastering (DMA, MSI).</summary>
+    internal const int CommandMemoryAndBusMaster = KvmLab.Pci.PciConfig.CommandMemory | KvmLab.Pci.PciConfig.CommandBusMaster;
+
+    /// <summary>
+    /// Emits the head of a walk over the capability list of the function at EBP: jump to <paramref name="noList"/> when
+    /// the status register says there is none, else <paramref name="cursor"/> = the pointer at 0x34; then, at
+    /// <paramref name="walk"/> (bound here), drop the pointer's reserved bits 1:0, jump to <paramref name="end"/> at the
+    /// null pointer, and read the capability's first dword (ID in AL, next pointer in AH) into EAX. The caller loops
+    /// back to <paramref name="walk"/> with the next pointer in <paramref name="cursor"/>.
+    /// </summary>
+    internal void BeginCapabilityWalk(PciAccessMethod method, AssemblerRegister32 cursor, Label noList, Label walk, Label end)
+    {
+        Asm.lea(eax, __[ebp + KvmLab.Pci.PciConfig.Command]);
+        ConfigRead32(method);
+        // The status register is the dword's upper half.
+        Asm.test(eax, KvmLab.Pci.PciConfig.StatusCapabilityList << 16);
+        Asm.jz(noList);
+        Asm.lea(eax, __[ebp + KvmLab.Pci.PciConfig.CapabilityPointer]);
+        ConfigRead32(method);
+        Asm.movzx(cursor, al);
+        Asm.Label(ref walk);
+        Asm.and(cursor, 0xFC);
+        Asm.jz(end);
+        Asm.lea(eax, __[ebp + cursor]);
+        ConfigRead32(method);
+    }
+
     private void SelectConf1(uint configAddress)
     {
         Asm.mov(dx, PcLayout.PciConfigAddressPort);

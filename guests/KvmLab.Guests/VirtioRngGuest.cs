@@ -49,7 +49,6 @@ public static class VirtioRngGuest
     /// <summary>The line the guest prints last on success.</summary>
     public const string FinalLine = "virtio-rng: done";
 
-    private const int CommandMemoryAndBusMaster = 0x6;
     private const int StructureSlots = VirtioPciRegisters.CapDeviceCfg + 1;
 
     /// <summary>The library entry.</summary>
@@ -174,7 +173,7 @@ public static class VirtioRngGuest
         g.ConfigRead32(PciAccessMethod.Conf1);
         // The status half is write-one-to-clear: write zeros there.
         a.and(eax, 0xFFFF);
-        a.or(eax, CommandMemoryAndBusMaster);
+        a.or(eax, GuestAssembler.CommandMemoryAndBusMaster);
         a.mov(ebx, eax);
         a.lea(eax, __[ebp + PciConfig.Command]);
         g.ConfigWrite32(PciAccessMethod.Conf1);
@@ -199,18 +198,7 @@ public static class VirtioRngGuest
         var notVendor = a.CreateLabel();
         var lineEnd = a.CreateLabel();
 
-        a.lea(eax, __[ebp + PciConfig.Command]);
-        g.ConfigRead32(PciAccessMethod.Conf1);
-        a.test(eax, 0x0010_0000);
-        a.jz(noList);
-        a.lea(eax, __[ebp + PciConfig.CapabilityPointer]);
-        g.ConfigRead32(PciAccessMethod.Conf1);
-        a.movzx(ecx, al);
-        a.Label(ref walk);
-        a.and(ecx, 0xFC);
-        a.jz(done);
-        a.lea(eax, __[ebp + ecx]);
-        g.ConfigRead32(PciAccessMethod.Conf1);
+        g.BeginCapabilityWalk(PciAccessMethod.Conf1, ecx, noList, walk, done);
         a.mov(ebx, eax);
         a.cmp(al, PciConfig.CapabilityIdVendor);
         a.jne(notVendor);
