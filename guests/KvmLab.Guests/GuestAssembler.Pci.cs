@@ -128,6 +128,29 @@ public sealed partial class GuestAssembler
         ConfigRead32(method);
     }
 
+    /// <summary>
+    /// <see cref="FindPciDevice"/> through conf1, then keep the function's config address in EBP and print
+    /// "<paramref name="announcement"/> at 00:DD.0".
+    /// </summary>
+    internal void FindAndAnnounce(ushort vendor, ushort device, string announcement, Label notFound)
+    {
+        FindPciDevice(PciAccessMethod.Conf1, vendor, device, notFound);
+        Asm.mov(ebp, eax);
+        Print($"{announcement} at 00:");
+        Asm.shr(eax, 11);
+        PrintHex(2);
+        PrintLine(".0");
+    }
+
+    /// <summary>Emits: write <paramref name="value"/> to the dword at <paramref name="offset"/> of the function whose
+    /// config address is in EBP. Clobbers EAX and EBX.</summary>
+    internal void WriteFunctionConfig32(PciAccessMethod method, int offset, uint value)
+    {
+        Asm.lea(eax, __[ebp + offset]);
+        Asm.mov(ebx, value);
+        ConfigWrite32(method);
+    }
+
     private void SelectConf1(uint configAddress)
     {
         Asm.mov(dx, PcLayout.PciConfigAddressPort);

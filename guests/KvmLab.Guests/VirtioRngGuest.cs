@@ -160,15 +160,10 @@ public static class VirtioRngGuest
     private static void FindAndMap(GuestAssembler g, Label notFound)
     {
         var a = g.Asm;
-        g.FindPciDevice(PciAccessMethod.Conf1, VirtioPci.VendorId, DeviceId, notFound);
-        a.mov(ebp, eax);
-        g.Print($"virtio-rng: {VirtioPci.VendorId:x4}:{DeviceId:x4} at 00:");
-        a.shr(eax, 11);
-        g.PrintHex(2);
-        g.PrintLine(".0");
-        WriteConfig(g, PciConfig.Bar0 + 4 * VirtioPci.MsixBar, MsixBar);
-        WriteConfig(g, PciConfig.Bar0 + 4 * VirtioPci.ModernBar, ModernBar);
-        WriteConfig(g, PciConfig.Bar0 + 4 * (VirtioPci.ModernBar + 1), 0);
+        g.FindAndAnnounce(VirtioPci.VendorId, DeviceId, $"virtio-rng: {VirtioPci.VendorId:x4}:{DeviceId:x4}", notFound);
+        g.WriteFunctionConfig32(PciAccessMethod.Conf1, PciConfig.Bar0 + 4 * VirtioPci.MsixBar, MsixBar);
+        g.WriteFunctionConfig32(PciAccessMethod.Conf1, PciConfig.Bar0 + 4 * VirtioPci.ModernBar, ModernBar);
+        g.WriteFunctionConfig32(PciAccessMethod.Conf1, PciConfig.Bar0 + 4 * (VirtioPci.ModernBar + 1), 0);
         a.lea(eax, __[ebp + PciConfig.Command]);
         g.ConfigRead32(PciAccessMethod.Conf1);
         // The status half is write-one-to-clear: write zeros there.
@@ -178,13 +173,6 @@ public static class VirtioRngGuest
         a.lea(eax, __[ebp + PciConfig.Command]);
         g.ConfigWrite32(PciAccessMethod.Conf1);
         g.PrintLine($"virtio-rng: BAR1 = 0x{MsixBar:X8}, BAR4/5 = 0x{(ulong)ModernBar:X16}, memory decoding and bus mastering on");
-    }
-
-    private static void WriteConfig(GuestAssembler g, int offset, uint value)
-    {
-        g.Asm.lea(eax, __[ebp + offset]);
-        g.Asm.mov(ebx, value);
-        g.ConfigWrite32(PciAccessMethod.Conf1);
     }
 
     // Records the address of each virtio structure in BAR4 (slot = cfg_type), notify_off_multiplier and the MSI-X
