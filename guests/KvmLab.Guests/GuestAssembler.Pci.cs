@@ -14,9 +14,7 @@ public sealed partial class GuestAssembler
     /// </summary>
     public static uint ConfigAddress(int bus, int device, int function, int offset)
     {
-        if ((uint)bus > 255) throw new ArgumentOutOfRangeException(nameof(bus));
-        if ((uint)device > 31) throw new ArgumentOutOfRangeException(nameof(device));
-        if ((uint)function > 7) throw new ArgumentOutOfRangeException(nameof(function));
+        CheckFunction(bus, device, function);
         if ((uint)offset > 255) throw new ArgumentOutOfRangeException(nameof(offset), "conf1 reaches the first 256 bytes.");
         // PciAddress holds the layout; the guests' routines add the enable bit themselves, and keep bits 1:0.
         return (new KvmLab.Pci.PciAddress(bus, device, function).ConfigAddress(offset) & ~PciHostEnable) | (uint)(offset & 3);
@@ -38,11 +36,17 @@ public sealed partial class GuestAssembler
     /// <summary>The ECAM offset of a configuration register, relative to <see cref="PcLayout.EcamBase"/>.</summary>
     public static ulong EcamOffset(int bus, int device, int function, int offset)
     {
+        CheckFunction(bus, device, function);
+        if ((uint)offset > 4095) throw new ArgumentOutOfRangeException(nameof(offset));
+        return new KvmLab.Pci.PciAddress(bus, device, function).EcamOffset(offset);
+    }
+
+    // The guests' own range checks, so that a wrong number names its parameter before PciAddress sees it.
+    private static void CheckFunction(int bus, int device, int function)
+    {
         if ((uint)bus > 255) throw new ArgumentOutOfRangeException(nameof(bus));
         if ((uint)device > 31) throw new ArgumentOutOfRangeException(nameof(device));
         if ((uint)function > 7) throw new ArgumentOutOfRangeException(nameof(function));
-        if ((uint)offset > 4095) throw new ArgumentOutOfRangeException(nameof(offset));
-        return new KvmLab.Pci.PciAddress(bus, device, function).EcamOffset(offset);
     }
 
     /// <summary>Reads a dword of configuration space: EAX = <see cref="ConfigAddress"/> in, the dword out.</summary>
@@ -154,7 +158,7 @@ public sealed partial class GuestAssembler
     private void SelectConf1(uint configAddress)
     {
         Asm.mov(dx, PcLayout.PciConfigAddressPort);
-        Asm.mov(eax, 0x8000_0000u | configAddress & ~3u);
+        Asm.mov(eax, PciHostEnable | configAddress & ~3u);
         Asm.@out(dx, eax);
     }
 
@@ -172,7 +176,7 @@ public sealed partial class GuestAssembler
         Push(Gp.D);
         if (write)
             Push(Gp.A);
-        Asm.or(eax, unchecked((int)0x8000_0000));
+        Asm.or(eax, unchecked((int)PciHostEnable));
         Asm.and(eax, ~3);
         Asm.mov(dx, PcLayout.PciConfigAddressPort);
         Asm.@out(dx, eax);
