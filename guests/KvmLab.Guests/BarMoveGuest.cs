@@ -1,5 +1,5 @@
 using KvmLab.Loading;
-using static Iced.Intel.AssemblerRegisters;
+using KvmLab.Pci;
 
 namespace KvmLab.Guests;
 
@@ -43,16 +43,17 @@ public static class BarMoveGuest
         g.MmioWrite(EduRegisters.Bar0 + EduRegisters.Liveness, 4, EduGuest.LivenessPattern);
         ReadAndPrint(g, EduRegisters.Bar0 + EduRegisters.Identification, "identification");
 
-        WriteBar(g, MovedBar0);
+        // EBP = edu's config address (from FindAndEnable).
+        g.WriteFunctionConfig32(PciAccessMethod.Conf1, PciConfig.Bar0, MovedBar0);
         g.PrintLine($"bar-move: BAR0 rewritten to 0x{MovedBar0:X8}");
         ReadAndPrint(g, EduRegisters.Bar0 + EduRegisters.Identification, "identification at the old address (unassigned)");
         ReadAndPrint(g, MovedBar0 + EduRegisters.Identification, "identification at the new address");
         ReadAndPrint(g, MovedBar0 + EduRegisters.Liveness, "liveness, kept across the move");
 
-        WriteCommand(g, 0);
+        g.WriteFunctionConfig32(PciAccessMethod.Conf1, PciConfig.Command, 0);
         g.PrintLine("bar-move: memory decoding off");
         ReadAndPrint(g, MovedBar0 + EduRegisters.Identification, "identification with decoding off (unassigned)");
-        WriteCommand(g, EduRegisters.CommandMemoryAndBusMaster);
+        g.WriteFunctionConfig32(PciAccessMethod.Conf1, PciConfig.Command, GuestAssembler.CommandMemoryAndBusMaster);
         g.PrintLine("bar-move: memory decoding on");
         ReadAndPrint(g, MovedBar0 + EduRegisters.Identification, "identification with decoding on again");
         g.PrintLine(FinalLine);
@@ -68,20 +69,5 @@ public static class BarMoveGuest
         g.Print($"bar-move: read 0x{address:X8} ({what}): 0x");
         g.PrintHex();
         g.PrintLine("");
-    }
-
-    // EBP = edu's config address (from FindAndEnable).
-    private static void WriteBar(GuestAssembler g, uint address)
-    {
-        g.Asm.lea(eax, __[ebp + 0x10]);
-        g.Asm.mov(ebx, address);
-        g.ConfigWrite32(PciAccessMethod.Conf1);
-    }
-
-    private static void WriteCommand(GuestAssembler g, int command)
-    {
-        g.Asm.lea(eax, __[ebp + 0x4]);
-        g.Asm.mov(ebx, command);
-        g.ConfigWrite32(PciAccessMethod.Conf1);
     }
 }

@@ -15,8 +15,6 @@ public static class EduIrqGuest
     /// <summary>Highest n whose factorial the guest requests.</summary>
     public const int Count = 12;
 
-    private const uint LocalApicSpuriousVector = 0xF0;
-    private const uint LocalApicEoi = 0xB0;
     private const byte MsiCapabilityId = 0x05;
 
     /// <summary>The library entry.</summary>
@@ -68,8 +66,6 @@ public static class EduIrqGuest
         var address32 = a.CreateLabel();
         var writeData = a.CreateLabel();
         var next = a.CreateLabel();
-        var sleep = a.CreateLabel();
-        var woken = a.CreateLabel();
         var halt = a.CreateLabel();
         var handler = a.CreateLabel();
         var gateSize = mode == CpuMode.Long ? 16 : 8;
@@ -126,10 +122,7 @@ public static class EduIrqGuest
         g.PrintLine($"edu-irq: MSI enabled: address 0x{PcLayout.LocalApicBase:X8}, data 0x{Vector:X2}");
 
         InstallGate(g, idt, idtr, handler, gateSize);
-        g.MmioRead(PcLayout.LocalApicBase + LocalApicSpuriousVector, 4);
-        a.or(eax, 0x1FF);
-        a.mov(edi, (uint)(PcLayout.LocalApicBase + LocalApicSpuriousVector));
-        g.MmioWrite(4);
+        InterruptGate.EnableLocalApic(g);
         g.MmioWrite(EduRegisters.Bar0 + EduRegisters.Status, 4, EduRegisters.StatusFactorialInterrupt);
 
         a.mov(ebx, 1);
@@ -139,17 +132,7 @@ public static class EduIrqGuest
         a.mov(edi, EduRegisters.Bar0 + EduRegisters.Factorial);
         a.mov(eax, ebx);
         g.MmioWrite(4);
-        // STI's one-instruction shadow makes "sti; hlt" atomic: the interrupt cannot slip in between and be lost
-        // (the handler also copes with a CPU that lets it in: see EmitHandler).
-        a.Label(ref sleep);
-        a.cli();
-        a.cmp(__dword_ptr[g.At(ecx)], 0);
-        a.jne(woken);
-        a.sti();
-        a.Label(ref halt);
-        a.hlt();
-        a.jmp(sleep);
-        a.Label(ref woken);
+        InterruptGate.SleepUntilCounted(g, halt);
         EduRegisters.ReadAndPrintFactorial(g, "edu-irq: ");
         a.inc(ebx);
         a.cmp(ebx, Count);
@@ -172,43 +155,13 @@ public static class EduIrqGuest
     private static void EmitHandler(GuestAssembler g, Iced.Intel.Label handler, Iced.Intel.Label halt, Iced.Intel.Label interrupts, bool returnWithIret)
     {
         var a = g.Asm;
-        a.Label(ref handler);
-        foreach (var r in new[] { eax, ecx, edx, edi })
-            g.Push(r);
-        // Four pushes sit above the return address, as the guard expects.
-        InterruptGate.StepReturnPastHalt(g, halt);
+        InterruptGate.BeginHandler(g, handler, halt);
         g.MmioRead(EduRegisters.Bar0 + EduRegisters.InterruptStatus, 4);
         g.Print("edu-irq: handler: vector 0x40, interrupt status 0x");
         g.PrintHex();
         g.PrintLine("");
         a.mov(edi, EduRegisters.Bar0 + EduRegisters.InterruptAcknowledge);
         g.MmioWrite(4);
-        g.LoadAddressOf(ecx, interrupts);
-        a.inc(__dword_ptr[g.At(ecx)]);
-        g.MmioWrite(PcLayout.LocalApicBase + LocalApicEoi, 4, 0);
-        foreach (var r in new[] { edi, edx, ecx, eax })
-            g.Pop(r);
-        if (g.Bitness == 64)
-            a.iretq();
-        else if (returnWithIret)
-            a.iretd();
-        else
-            ReturnWithoutIret(g);
-    }
-
-    // The frame is EIP, CS, EFLAGS (no privilege change, so no SS:ESP). Rearranged into EFLAGS, EIP it is undone by
-    // POPFD; RET, which is IRETD minus the CS reload: the handler runs in the code segment it interrupted.
-    internal static void ReturnWithoutIret(GuestAssembler g)
-    {
-        var a = g.Asm;
-        a.push(eax);
-        a.mov(eax, __dword_ptr[esp + 12]);
-        a.mov(__dword_ptr[esp + 8], eax);
-        a.mov(eax, __dword_ptr[esp + 4]);
-        a.mov(__dword_ptr[esp + 12], eax);
-        a.pop(eax);
-        a.add(esp, 4);
-        a.popfd();
-        a.ret();
+        InterruptGate.EndHandler(g, interrupts, returnWithIret);
     }
 }

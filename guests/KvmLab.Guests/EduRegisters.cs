@@ -64,13 +64,6 @@ public static class EduRegisters
     /// <summary>Status bit 7: raise interrupt 0x01 when a factorial completes.</summary>
     public const uint StatusFactorialInterrupt = KvmLab.Devices.Edu.StatusIrqOnFactorial;
 
-    /// <summary>PCI command register bits the guests set: memory space decoding and bus mastering (DMA, MSI).</summary>
-    internal const int CommandMemoryAndBusMaster = 0x6;
-
-    /// <summary>
-    /// Emits: find edu on bus 0, program BAR0 to <see cref="Bar0"/>, enable memory decoding and bus mastering,
-    /// print where it was found. Leaves edu's <see cref="GuestAssembler.ConfigAddress"/> in EBP.
-    /// </summary>
     /// <summary>
     /// Emits: read n! from <see cref="Factorial"/> and print "<paramref name="prefix"/>n! = value" with n taken from
     /// EBX. Clobbers EAX and ECX.
@@ -89,15 +82,14 @@ public static class EduRegisters
         g.PrintLine("");
     }
 
+    /// <summary>
+    /// Emits: find edu on bus 0, program BAR0 to <see cref="Bar0"/>, enable memory decoding and bus mastering,
+    /// print where it was found. Leaves edu's <see cref="GuestAssembler.ConfigAddress"/> in EBP.
+    /// </summary>
     internal static void FindAndEnable(GuestAssembler g, string prefix, Label notFound)
     {
-        g.FindPciDevice(PciAccessMethod.Conf1, VendorId, DeviceId, notFound);
-        g.Asm.mov(ebp, eax);
-        g.Print($"{prefix}: edu 1234:11e8 at 00:");
-        g.Asm.shr(eax, 11);
-        g.PrintHex(2);
-        g.PrintLine(".0");
-        EnableBar(g, 0x10, Bar0, CommandMemoryAndBusMaster);
+        g.FindAndAnnounce(VendorId, DeviceId, $"{prefix}: edu 1234:11e8", notFound);
+        EnableBar(g, 0x10, Bar0, GuestAssembler.CommandMemoryAndBusMaster);
         g.PrintLine($"{prefix}: BAR0 programmed to 0x{Bar0:X8}, memory decoding and bus mastering on");
     }
 

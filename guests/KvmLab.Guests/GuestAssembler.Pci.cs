@@ -14,9 +14,7 @@ public sealed partial class GuestAssembler
     /// </summary>
     public static uint ConfigAddress(int bus, int device, int function, int offset)
     {
-        if ((uint)bus > 255) throw new ArgumentOutOfRangeException(nameof(bus));
-        if ((uint)device > 31) throw new ArgumentOutOfRangeException(nameof(device));
-        if ((uint)function > 7) throw new ArgumentOutOfRangeException(nameof(function));
+        CheckFunction(bus, device, function);
         if ((uint)offset > 255) throw new ArgumentOutOfRangeException(nameof(offset), "conf1 reaches the first 256 bytes.");
         // PciAddress holds the layout; the guests' routines add the enable bit themselves, and keep bits 1:0.
         return (new KvmLab.Pci.PciAddress(bus, device, function).ConfigAddress(offset) & ~PciHostEnable) | (uint)(offset & 3);
@@ -38,11 +36,17 @@ public sealed partial class GuestAssembler
     /// <summary>The ECAM offset of a configuration register, relative to <see cref="PcLayout.EcamBase"/>.</summary>
     public static ulong EcamOffset(int bus, int device, int function, int offset)
     {
+        CheckFunction(bus, device, function);
+        if ((uint)offset > 4095) throw new ArgumentOutOfRangeException(nameof(offset));
+        return new KvmLab.Pci.PciAddress(bus, device, function).EcamOffset(offset);
+    }
+
+    // The guests' own range checks, so that a wrong number names its parameter before PciAddress sees it.
+    private static void CheckFunction(int bus, int device, int function)
+    {
         if ((uint)bus > 255) throw new ArgumentOutOfRangeException(nameof(bus));
         if ((uint)device > 31) throw new ArgumentOutOfRangeException(nameof(device));
         if ((uint)function > 7) throw new ArgumentOutOfRangeException(nameof(function));
-        if ((uint)offset > 4095) throw new ArgumentOutOfRangeException(nameof(offset));
-        return new KvmLab.Pci.PciAddress(bus, device, function).EcamOffset(offset);
     }
 
     /// <summary>Reads a dword of configuration space: EAX = <see cref="ConfigAddress"/> in, the dword out.</summary>
@@ -101,10 +105,60 @@ public sealed partial class GuestAssembler
         Asm.mov(eax, esi);
     }
 
+    /// <summary>PCI command register bits the guests set: memory space decoding and bus mastering (DMA, MSI).</summary>
+    internal const int CommandMemoryAndBusMaster = KvmLab.Pci.PciConfig.CommandMemory | KvmLab.Pci.PciConfig.CommandBusMaster;
+
+    /// <summary>
+    /// Emits the head of a walk over the capability list of the function at EBP: jump to <paramref name="noList"/> when
+    /// the status register says there is none, else <paramref name="cursor"/> = the pointer at 0x34; then, at
+    /// <paramref name="walk"/> (bound here), drop the pointer's reserved bits 1:0, jump to <paramref name="end"/> at the
+    /// null pointer, and read the capability's first dword (ID in AL, next pointer in AH) into EAX. The caller loops
+    /// back to <paramref name="walk"/> with the next pointer in <paramref name="cursor"/>.
+    /// </summary>
+    internal void BeginCapabilityWalk(PciAccessMethod method, AssemblerRegister32 cursor, Label noList, Label walk, Label end)
+    {
+        Asm.lea(eax, __[ebp + KvmLab.Pci.PciConfig.Command]);
+        ConfigRead32(method);
+        // The status register is the dword's upper half.
+        Asm.test(eax, KvmLab.Pci.PciConfig.StatusCapabilityList << 16);
+        Asm.jz(noList);
+        Asm.lea(eax, __[ebp + KvmLab.Pci.PciConfig.CapabilityPointer]);
+        ConfigRead32(method);
+        Asm.movzx(cursor, al);
+        Asm.Label(ref walk);
+        Asm.and(cursor, 0xFC);
+        Asm.jz(end);
+        Asm.lea(eax, __[ebp + cursor]);
+        ConfigRead32(method);
+    }
+
+    /// <summary>
+    /// <see cref="FindPciDevice"/> through conf1, then keep the function's config address in EBP and print
+    /// "<paramref name="announcement"/> at 00:DD.0".
+    /// </summary>
+    internal void FindAndAnnounce(ushort vendor, ushort device, string announcement, Label notFound)
+    {
+        FindPciDevice(PciAccessMethod.Conf1, vendor, device, notFound);
+        Asm.mov(ebp, eax);
+        Print($"{announcement} at 00:");
+        Asm.shr(eax, 11);
+        PrintHex(2);
+        PrintLine(".0");
+    }
+
+    /// <summary>Emits: write <paramref name="value"/> to the dword at <paramref name="offset"/> of the function whose
+    /// config address is in EBP. Clobbers EAX and EBX.</summary>
+    internal void WriteFunctionConfig32(PciAccessMethod method, int offset, uint value)
+    {
+        Asm.lea(eax, __[ebp + offset]);
+        Asm.mov(ebx, value);
+        ConfigWrite32(method);
+    }
+
     private void SelectConf1(uint configAddress)
     {
         Asm.mov(dx, PcLayout.PciConfigAddressPort);
-        Asm.mov(eax, 0x8000_0000u | configAddress & ~3u);
+        Asm.mov(eax, PciHostEnable | configAddress & ~3u);
         Asm.@out(dx, eax);
     }
 
@@ -122,7 +176,7 @@ public sealed partial class GuestAssembler
         Push(Gp.D);
         if (write)
             Push(Gp.A);
-        Asm.or(eax, unchecked((int)0x8000_0000));
+        Asm.or(eax, unchecked((int)PciHostEnable));
         Asm.and(eax, ~3);
         Asm.mov(dx, PcLayout.PciConfigAddressPort);
         Asm.@out(dx, eax);

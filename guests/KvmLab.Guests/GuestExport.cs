@@ -1,6 +1,7 @@
 using Iced.Intel;
 using KvmLab.Loading;
 using static Iced.Intel.AssemblerRegisters;
+using static KvmLab.Kvm.ControlRegisterBits;
 
 namespace KvmLab.Guests;
 
@@ -51,7 +52,12 @@ public static class GuestExport
     private const uint Code64Address = TrampolineBase + 0x200;
     private const int TrampolineSize = 0x300;
 
-    internal const uint Pml4 = 0x1000;
+    /// <summary>The firmware's GDT, also the modes guest's: null, flat 32-bit code (0x08), flat data (0x10), 64-bit code
+    /// (0x18). Access byte 0x9B = present, ring 0, code, exec/read, accessed; 0x93 = data, read/write, accessed; flags
+    /// nibble 0xC = G|D (32-bit), 0xA = G|L (64-bit code).</summary>
+    internal static IReadOnlyList<ulong> FlatGdt { get; } = [0, 0x00CF_9B00_0000_FFFF, 0x00CF_9300_0000_FFFF, 0x00AF_9B00_0000_FFFF];
+
+    private const uint Pml4 = 0x1000;
     private const uint Pdpt = 0x2000;
     private const uint PageDirectories = 0x3000;
     private const uint PageTablesEnd = 0x7000;
@@ -136,28 +142,19 @@ public static class GuestExport
     private static byte[] Trampoline(GuestImage image)
     {
         var t = new byte[TrampolineSize];
-        ulong[] gdt = [0, 0x00CF_9B00_0000_FFFF, 0x00CF_9300_0000_FFFF, 0x00AF_9B00_0000_FFFF];
-        for (var i = 0; i < gdt.Length; i++)
-            BitConverter.TryWriteBytes(t.AsSpan(i * 8), gdt[i]);
-        BitConverter.TryWriteBytes(t.AsSpan((int)(GdtrAddress - TrampolineBase)), (ushort)(gdt.Length * 8 - 1));
+        for (var i = 0; i < FlatGdt.Count; i++)
+            BitConverter.TryWriteBytes(t.AsSpan(i * 8), FlatGdt[i]);
+        BitConverter.TryWriteBytes(t.AsSpan((int)(GdtrAddress - TrampolineBase)), (ushort)(FlatGdt.Count * 8 - 1));
         BitConverter.TryWriteBytes(t.AsSpan((int)(GdtrAddress - TrampolineBase) + 2), TrampolineBase);
 
         var a16 = new Assembler(16);
         a16.lgdt(__[GdtrAddress]);
-        a16.mov(eax, cr0);
-        a16.or(eax, 1);
-        a16.mov(cr0, eax);
+        SetProtectionEnable(a16);
         a16.jmp(Code32Selector, Code32Address);
         Place(t, a16, Code16Address, Code32Address);
 
         var a32 = new Assembler(32);
-        a32.mov(ax, DataSelector);
-        a32.mov(ds, ax);
-        a32.mov(es, ax);
-        a32.mov(ss, ax);
-        a32.mov(fs, ax);
-        a32.mov(gs, ax);
-        a32.mov(esp, (uint)PcLayout.DefaultStackTop);
+        LoadFlatDataSegments(a32, fsAndGs: true);
         a32.mov(esi, BiosBase);
         a32.mov(edi, (uint)image.LoadAddress);
         a32.mov(ecx, image.Bytes.Length);
@@ -168,33 +165,14 @@ public static class GuestExport
         }
         else
         {
-            BuildIdentityMap(a32);
-            a32.mov(eax, cr4);
-            a32.or(eax, 1 << 5);
-            a32.mov(cr4, eax);
-            a32.mov(eax, Pml4);
-            a32.mov(cr3, eax);
-            a32.mov(ecx, 0xC000_0080u);
-            a32.rdmsr();
-            a32.or(eax, 1 << 8);
-            a32.wrmsr();
-            a32.mov(eax, cr0);
-            a32.or(eax, unchecked((int)0x8000_0000));
-            a32.mov(cr0, eax);
-            a32.jmp(Code64Selector, Code64Address);
+            EnterLongMode(a32, Code64Address);
         }
         Place(t, a32, Code32Address, Code64Address);
 
         if (image.Mode == CpuMode.Long)
         {
             var a64 = new Assembler(64);
-            a64.mov(ax, DataSelector);
-            a64.mov(ds, ax);
-            a64.mov(es, ax);
-            a64.mov(ss, ax);
-            a64.mov(fs, ax);
-            a64.mov(gs, ax);
-            a64.mov(rsp, PcLayout.DefaultStackTop);
+            LoadFlatDataSegments(a64, fsAndGs: true);
             a64.mov(rax, image.Entry);
             a64.push(rax);
             foreach (var r in new[] { rax, rbx, rcx, rdx, rsi, rdi, rbp })
@@ -205,8 +183,54 @@ public static class GuestExport
         return t;
     }
 
+    // Real mode: CR0.PE := 1; the far jump that follows loads a protected-mode CS.
+    internal static void SetProtectionEnable(Assembler a)
+    {
+        a.mov(eax, cr0);
+        a.or(eax, (int)Cr0ProtectionEnable);
+        a.mov(cr0, eax);
+    }
+
+    // Protected mode, flat: the data selector into DS, ES, SS (and FS, GS), the stack pointer to the stack top.
+    internal static void LoadFlatDataSegments(Assembler a, bool fsAndGs)
+    {
+        a.mov(ax, DataSelector);
+        a.mov(ds, ax);
+        a.mov(es, ax);
+        a.mov(ss, ax);
+        if (fsAndGs)
+        {
+            a.mov(fs, ax);
+            a.mov(gs, ax);
+        }
+        if (a.Bitness == 64)
+            a.mov(rsp, PcLayout.DefaultStackTop);
+        else
+            a.mov(esp, (uint)PcLayout.DefaultStackTop);
+    }
+
+    // 32-bit protected mode to long mode: identity-map 4 GiB, CR4.PAE, CR3 = PML4, EFER.LME, CR0.PG (which activates
+    // long mode), then a far jump to the 64-bit code at target.
+    internal static void EnterLongMode(Assembler a, uint target)
+    {
+        BuildIdentityMap(a);
+        a.mov(eax, cr4);
+        a.or(eax, (int)Cr4PhysicalAddressExtension);
+        a.mov(cr4, eax);
+        a.mov(eax, Pml4);
+        a.mov(cr3, eax);
+        a.mov(ecx, EferMsr);
+        a.rdmsr();
+        a.or(eax, (int)EferLongModeEnable);
+        a.wrmsr();
+        a.mov(eax, cr0);
+        a.or(eax, unchecked((int)Cr0Paging));
+        a.mov(cr0, eax);
+        a.jmp(Code64Selector, target);
+    }
+
     // PML4[0] -> PDPT; PDPT[0..3] -> four page directories; each PD entry maps a 2 MiB page (PS bit 7).
-    internal static void BuildIdentityMap(Assembler a)
+    private static void BuildIdentityMap(Assembler a)
     {
         var fill = a.CreateLabel();
         var pdpt = a.CreateLabel();

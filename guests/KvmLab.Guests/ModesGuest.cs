@@ -53,8 +53,7 @@ public static class ModesGuest
     {
         var g = new GuestAssembler(CpuMode.Real, LoadAddress);
         var a = g.Asm;
-        ulong[] descriptors = [0, 0x00CF_9B00_0000_FFFF, 0x00CF_9300_0000_FFFF, 0x00AF_9B00_0000_FFFF];
-        var gdt = g.Data(descriptors.SelectMany(BitConverter.GetBytes).ToArray());
+        var gdt = g.Data(GuestExport.FlatGdt.SelectMany(BitConverter.GetBytes).ToArray());
         var gdtr = g.Reserve(6);
 
         g.Print("modes: real mode, CS=0x");
@@ -67,13 +66,11 @@ public static class ModesGuest
         g.LoadAddressOf(ebx, gdt);
         a.add(eax, ebx);
         g.LoadAddressOf(ecx, gdtr);
-        a.mov(__word_ptr[g.At(ecx)], descriptors.Length * 8 - 1);
+        a.mov(__word_ptr[g.At(ecx)], GuestExport.FlatGdt.Count * 8 - 1);
         a.mov(__dword_ptr[g.At(ecx, 2)], eax);
         a.cli();
         a.lgdt(__[g.At(ecx)]);
-        a.mov(eax, cr0);
-        a.or(eax, 1);
-        a.mov(cr0, eax);
+        GuestExport.SetProtectionEnable(a);
         // jmp far 0x08:imm32 with an operand-size prefix: the target lies above 64 KiB.
         var target = BitConverter.GetBytes((uint)(LoadAddress + ProtectedPart));
         a.db(0x66, 0xEA, target[0], target[1], target[2], target[3], (byte)GuestExport.Code32Selector, 0);
@@ -84,29 +81,12 @@ public static class ModesGuest
     {
         var g = new GuestAssembler(CpuMode.Protected, LoadAddress + ProtectedPart);
         var a = g.Asm;
-        a.mov(ax, GuestExport.DataSelector);
-        a.mov(ds, ax);
-        a.mov(es, ax);
-        a.mov(ss, ax);
-        a.mov(esp, (uint)PcLayout.DefaultStackTop);
+        GuestExport.LoadFlatDataSegments(a, fsAndGs: false);
         g.Print("modes: protected mode, CR0=0x");
         a.mov(eax, cr0);
         g.PrintHex();
         g.PrintLine("");
-        GuestExport.BuildIdentityMap(a);
-        a.mov(eax, cr4);
-        a.or(eax, 1 << 5);
-        a.mov(cr4, eax);
-        a.mov(eax, GuestExport.Pml4);
-        a.mov(cr3, eax);
-        a.mov(ecx, 0xC000_0080u);
-        a.rdmsr();
-        a.or(eax, 1 << 8);
-        a.wrmsr();
-        a.mov(eax, cr0);
-        a.or(eax, unchecked((int)0x8000_0000));
-        a.mov(cr0, eax);
-        a.jmp(GuestExport.Code64Selector, (uint)(LoadAddress + LongPart));
+        GuestExport.EnterLongMode(a, (uint)(LoadAddress + LongPart));
         return g.Build("modes-protected").Bytes;
     }
 
@@ -114,13 +94,9 @@ public static class ModesGuest
     {
         var g = new GuestAssembler(CpuMode.Long, LoadAddress + LongPart);
         var a = g.Asm;
-        a.mov(ax, GuestExport.DataSelector);
-        a.mov(ds, ax);
-        a.mov(es, ax);
-        a.mov(ss, ax);
-        a.mov(rsp, PcLayout.DefaultStackTop);
+        GuestExport.LoadFlatDataSegments(a, fsAndGs: false);
         g.Print("modes: long mode, EFER=0x");
-        a.mov(ecx, 0xC000_0080u);
+        a.mov(ecx, KvmLab.Kvm.ControlRegisterBits.EferMsr);
         a.rdmsr();
         g.PrintHex();
         g.PrintLine("");

@@ -4,8 +4,8 @@ using static Iced.Intel.AssemblerRegisters;
 namespace KvmLab.Guests;
 
 /// <summary>
-/// Firmware's walk over every PCI function, shared by the guests that enumerate more than bus 0: bus by bus, device
-/// by device, functions 1..7 only behind a multi-function function 0, and the buses that bridges were given.
+/// Firmware's walk over every PCI function, shared by the guests that enumerate: device by device, functions 1..7
+/// only behind a multi-function function 0; bus 0 alone (pci-scan), or bus by bus with the buses bridges were given.
 /// </summary>
 internal static class PciBusWalk
 {
@@ -18,8 +18,29 @@ internal static class PciBusWalk
     /// </summary>
     public static void Emit(GuestAssembler g, PciAccessMethod method, Action visit, bool assignBuses, string? bridgeReport, Label done)
     {
-        var a = g.Asm;
         var lastBus = g.Reserve(4);
+        Walk(g, method, visit, () =>
+        {
+            if (assignBuses)
+                AssignBusNumbers(g, method, lastBus, bridgeReport);
+        }, lastBus, done);
+    }
+
+    /// <summary>
+    /// Emits the same walk over bus 0 only (no bridges followed, as pci-scan teaches it): <paramref name="visit"/> as in
+    /// <see cref="Emit"/>; falls through after device 31.
+    /// </summary>
+    public static void EmitBusZero(GuestAssembler g, PciAccessMethod method, Action visit)
+    {
+        var done = g.Asm.CreateLabel();
+        Walk(g, method, visit, afterVisit: null, lastBus: null, done);
+        g.Asm.Label(ref done);
+    }
+
+    // Devices by 0x800, functions by 0x100 in EBP; with lastBus, every bus up to the last one assigned, else bus 0.
+    private static void Walk(GuestAssembler g, PciAccessMethod method, Action visit, Action? afterVisit, Label? lastBus, Label done)
+    {
+        var a = g.Asm;
         var function = a.CreateLabel();
         var absent = a.CreateLabel();
         var nextFunction = a.CreateLabel();
@@ -34,10 +55,7 @@ internal static class PciBusWalk
         a.je(absent);
         a.mov(ecx, eax);
         visit();
-        if (assignBuses)
-        {
-            AssignBusNumbers(g, method, lastBus, bridgeReport);
-        }
+        afterVisit?.Invoke();
 
         // After a present function 0 that is not multi-function, functions 1..7 are not probed.
         a.test(ebp, 0x700);
@@ -45,18 +63,35 @@ internal static class PciBusWalk
         a.test(dl, 0x80);
         a.jz(nextDevice);
         a.Label(ref nextFunction);
-        a.mov(eax, ebp);
-        a.and(eax, 0xFFFF);
-        a.cmp(eax, 0xFF00);
-        a.jae(busDone);
-        a.add(ebp, 0x100);
-        a.jmp(function);
+        if (lastBus is null)
+        {
+            // On bus 0 alone, function 7 + 1 is the next device's function 0.
+            a.add(ebp, 0x100);
+            a.cmp(ebp, 32 << 11);
+            a.jb(function);
+            a.jmp(done);
+        }
+        else
+        {
+            a.mov(eax, ebp);
+            a.and(eax, 0xFFFF);
+            a.cmp(eax, 0xFF00);
+            a.jae(busDone);
+            a.add(ebp, 0x100);
+            a.jmp(function);
+        }
         a.Label(ref absent);
         a.test(ebp, 0x700);
         a.jnz(nextFunction);
         a.Label(ref nextDevice);
         a.and(ebp, ~0x7FF);
         a.add(ebp, 0x800);
+        if (lastBus is not { } last)
+        {
+            a.cmp(ebp, 32 << 11);
+            a.jb(function);
+            return;
+        }
         a.test(ebp, 0xFFFF);
         a.jnz(function);
         a.sub(ebp, 0x1_0000);
@@ -64,7 +99,7 @@ internal static class PciBusWalk
         // Next bus: EBP = (bus + 1) << 16 while bus + 1 <= last assigned bus.
         a.and(ebp, 0xFF_0000);
         a.add(ebp, 0x1_0000);
-        g.LoadAddressOf(eax, lastBus);
+        g.LoadAddressOf(eax, last);
         a.mov(eax, g.At(eax));
         a.shl(eax, 16);
         a.cmp(ebp, eax);

@@ -60,11 +60,6 @@ public static class PciScanGuest
         var g = new GuestAssembler(mode);
         var a = g.Asm;
         var name = method == PciAccessMethod.Conf1 ? "pci-scan" : "pci-scan-ecam";
-        var function = a.CreateLabel();
-        var absent = a.CreateLabel();
-        var nextFunction = a.CreateLabel();
-        var nextDevice = a.CreateLabel();
-        var done = a.CreateLabel();
         var notQ35 = a.CreateLabel();
 
         g.PrintLine($"{name}: scanning bus 0 through {(method == PciAccessMethod.Conf1 ? "conf1 (0xCF8/0xCFC)" : $"ECAM at 0x{PcLayout.EcamBase:X8}")}");
@@ -79,35 +74,11 @@ public static class PciScanGuest
         }
 
         // EBP = ConfigAddress of the function; DL = header type (bit 7 multi-function); DH = end of the BAR block.
-        a.xor(ebp, ebp);
-        a.Label(ref function);
-        a.mov(eax, ebp);
-        g.ConfigRead32(method);
-        a.cmp(ax, 0xFFFF);
-        a.je(absent);
-        a.mov(ecx, eax);
-        PrintFunctionLine(g, method);
-        PrintBars(g, method);
-
-        // After a present function 0 that is not multi-function, functions 1..7 are not probed.
-        a.test(ebp, 0x700);
-        a.jnz(nextFunction);
-        a.test(dl, 0x80);
-        a.jz(nextDevice);
-        a.Label(ref nextFunction);
-        a.add(ebp, 0x100);
-        a.cmp(ebp, 32 << 11);
-        a.jb(function);
-        a.jmp(done);
-        a.Label(ref absent);
-        a.test(ebp, 0x700);
-        a.jnz(nextFunction);
-        a.Label(ref nextDevice);
-        a.and(ebp, ~0x7FF);
-        a.add(ebp, 0x800);
-        a.cmp(ebp, 32 << 11);
-        a.jb(function);
-        a.Label(ref done);
+        PciBusWalk.EmitBusZero(g, method, () =>
+        {
+            PrintFunctionLine(g, method);
+            PrintBars(g, method);
+        });
         g.PrintLine(FinalLine);
         g.IsaDebugExit(GuestAssembler.ExitSuccess);
         return method == PciAccessMethod.Ecam ? g.Build(name) with { Board = "q35" } : g.Build(name);

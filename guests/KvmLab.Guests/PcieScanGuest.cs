@@ -74,18 +74,7 @@ public static class PcieScanGuest
         var end = a.CreateLabel();
 
         a.xor(ebx, ebx);
-        a.lea(eax, __[ebp + 4]);
-        g.ConfigRead32(PciAccessMethod.Ecam);
-        a.test(eax, 0x0010_0000);
-        a.jz(listDone);
-        a.lea(eax, __[ebp + 0x34]);
-        g.ConfigRead32(PciAccessMethod.Ecam);
-        a.movzx(edi, al);
-        a.Label(ref walk);
-        a.and(edi, 0xFC);
-        a.jz(listDone);
-        a.lea(eax, __[ebp + edi]);
-        g.ConfigRead32(PciAccessMethod.Ecam);
+        g.BeginCapabilityWalk(PciAccessMethod.Ecam, edi, listDone, walk, listDone);
         g.Print("  cap 0x");
         g.Push(eax);
         a.mov(eax, edi);

@@ -49,9 +49,6 @@ public static class VirtioRngGuest
     /// <summary>The line the guest prints last on success.</summary>
     public const string FinalLine = "virtio-rng: done";
 
-    private const int LocalApicSpuriousVector = 0xF0;
-    private const int LocalApicEoi = 0xB0;
-    private const int CommandMemoryAndBusMaster = 0x6;
     private const int StructureSlots = VirtioPciRegisters.CapDeviceCfg + 1;
 
     /// <summary>The library entry.</summary>
@@ -139,10 +136,7 @@ public static class VirtioRngGuest
 
         ProgramMsix(g, msixCapability, Failure("MSI-X table not in BAR1"));
         InstallGate(g, idt, idtr, handler, gateSize);
-        g.MmioRead(PcLayout.LocalApicBase + LocalApicSpuriousVector, 4);
-        a.or(eax, 0x1FF);
-        a.mov(edi, (uint)(PcLayout.LocalApicBase + LocalApicSpuriousVector));
-        g.MmioWrite(4);
+        InterruptGate.EnableLocalApic(g);
 
         var notifyAddress = g.Reserve(4);
         StartDriver(g, structures, multiplier, notifyAddress, Failure);
@@ -166,31 +160,19 @@ public static class VirtioRngGuest
     private static void FindAndMap(GuestAssembler g, Label notFound)
     {
         var a = g.Asm;
-        g.FindPciDevice(PciAccessMethod.Conf1, VirtioPci.VendorId, DeviceId, notFound);
-        a.mov(ebp, eax);
-        g.Print($"virtio-rng: {VirtioPci.VendorId:x4}:{DeviceId:x4} at 00:");
-        a.shr(eax, 11);
-        g.PrintHex(2);
-        g.PrintLine(".0");
-        WriteConfig(g, PciConfig.Bar0 + 4 * VirtioPci.MsixBar, MsixBar);
-        WriteConfig(g, PciConfig.Bar0 + 4 * VirtioPci.ModernBar, ModernBar);
-        WriteConfig(g, PciConfig.Bar0 + 4 * (VirtioPci.ModernBar + 1), 0);
+        g.FindAndAnnounce(VirtioPci.VendorId, DeviceId, $"virtio-rng: {VirtioPci.VendorId:x4}:{DeviceId:x4}", notFound);
+        g.WriteFunctionConfig32(PciAccessMethod.Conf1, PciConfig.Bar0 + 4 * VirtioPci.MsixBar, MsixBar);
+        g.WriteFunctionConfig32(PciAccessMethod.Conf1, PciConfig.Bar0 + 4 * VirtioPci.ModernBar, ModernBar);
+        g.WriteFunctionConfig32(PciAccessMethod.Conf1, PciConfig.Bar0 + 4 * (VirtioPci.ModernBar + 1), 0);
         a.lea(eax, __[ebp + PciConfig.Command]);
         g.ConfigRead32(PciAccessMethod.Conf1);
         // The status half is write-one-to-clear: write zeros there.
         a.and(eax, 0xFFFF);
-        a.or(eax, CommandMemoryAndBusMaster);
+        a.or(eax, GuestAssembler.CommandMemoryAndBusMaster);
         a.mov(ebx, eax);
         a.lea(eax, __[ebp + PciConfig.Command]);
         g.ConfigWrite32(PciAccessMethod.Conf1);
         g.PrintLine($"virtio-rng: BAR1 = 0x{MsixBar:X8}, BAR4/5 = 0x{(ulong)ModernBar:X16}, memory decoding and bus mastering on");
-    }
-
-    private static void WriteConfig(GuestAssembler g, int offset, uint value)
-    {
-        g.Asm.lea(eax, __[ebp + offset]);
-        g.Asm.mov(ebx, value);
-        g.ConfigWrite32(PciAccessMethod.Conf1);
     }
 
     // Records the address of each virtio structure in BAR4 (slot = cfg_type), notify_off_multiplier and the MSI-X
@@ -204,18 +186,7 @@ public static class VirtioRngGuest
         var notVendor = a.CreateLabel();
         var lineEnd = a.CreateLabel();
 
-        a.lea(eax, __[ebp + PciConfig.Command]);
-        g.ConfigRead32(PciAccessMethod.Conf1);
-        a.test(eax, 0x0010_0000);
-        a.jz(noList);
-        a.lea(eax, __[ebp + PciConfig.CapabilityPointer]);
-        g.ConfigRead32(PciAccessMethod.Conf1);
-        a.movzx(ecx, al);
-        a.Label(ref walk);
-        a.and(ecx, 0xFC);
-        a.jz(done);
-        a.lea(eax, __[ebp + ecx]);
-        g.ConfigRead32(PciAccessMethod.Conf1);
+        g.BeginCapabilityWalk(PciAccessMethod.Conf1, ecx, noList, walk, done);
         a.mov(ebx, eax);
         a.cmp(al, PciConfig.CapabilityIdVendor);
         a.jne(notVendor);
@@ -439,8 +410,6 @@ public static class VirtioRngGuest
     private static void Request(GuestAssembler g, Label interrupts, Label notifyAddress, Label halt)
     {
         var a = g.Asm;
-        var sleep = a.CreateLabel();
-        var woken = a.CreateLabel();
         a.mov(edi, DescriptorTable);
         a.mov(__dword_ptr[g.At(edi)], Buffer);
         a.mov(__dword_ptr[g.At(edi, 4)], 0);
@@ -459,16 +428,7 @@ public static class VirtioRngGuest
         a.xor(eax, eax);
         g.MmioWrite(2);
 
-        // STI's shadow makes "sti; hlt" atomic; the handler copes with a CPU that lets the message in between.
-        a.Label(ref sleep);
-        a.cli();
-        a.cmp(__dword_ptr[g.At(ecx)], 0);
-        a.jne(woken);
-        a.sti();
-        a.Label(ref halt);
-        a.hlt();
-        a.jmp(sleep);
-        a.Label(ref woken);
+        InterruptGate.SleepUntilCounted(g, halt);
     }
 
     private static void CheckAndPrint(GuestAssembler g, Func<string, Label> failure)
@@ -509,22 +469,10 @@ public static class VirtioRngGuest
         g.PrintLine("");
     }
 
+    // The message itself says which queue is done: the handler only counts it.
     private static void EmitHandler(GuestAssembler g, Label handler, Label halt, Label interrupts)
     {
-        var a = g.Asm;
-        a.Label(ref handler);
-        foreach (var r in new[] { eax, ecx, edx, edi })
-            g.Push(r);
-        // Four pushes sit above the return address, as the guard expects.
-        InterruptGate.StepReturnPastHalt(g, halt);
-        g.LoadAddressOf(ecx, interrupts);
-        a.inc(__dword_ptr[g.At(ecx)]);
-        g.MmioWrite(PcLayout.LocalApicBase + LocalApicEoi, 4, 0);
-        foreach (var r in new[] { edi, edx, ecx, eax })
-            g.Pop(r);
-        if (g.Bitness == 64)
-            a.iretq();
-        else
-            EduIrqGuest.ReturnWithoutIret(g);
+        InterruptGate.BeginHandler(g, handler, halt);
+        InterruptGate.EndHandler(g, interrupts, returnWithIret: false);
     }
 }

@@ -1,4 +1,5 @@
 using KvmLab.Kvm;
+using static KvmLab.Kvm.ControlRegisterBits;
 
 namespace KvmLab.Fuzzing;
 
@@ -10,10 +11,6 @@ namespace KvmLab.Fuzzing;
 internal static class OutcomeCheck
 {
     private const byte Hlt = 0xF4;
-    private const ulong Cr0Pg = 1UL << 31;
-    private const ulong Cr4Pse = 1UL << 4;
-    private const ulong Cr4Pae = 1UL << 5;
-    private const ulong EferLma = 1UL << 10;
     private const ulong Present = 1;
     private const ulong LargePage = 1UL << 7;
     private const ulong AddressBits = 0x000F_FFFF_FFFF_F000;
@@ -64,25 +61,25 @@ internal static class OutcomeCheck
     {
         // Outside 64-bit code the offset is 16 or 32 bits wide as the code segment's cached D bit says, also in real
         // mode: a guest that clears CR0.PE keeps running 32-bit code at the old base until it reloads CS.
-        bool longMode = (sregs.Efer & EferLma) != 0 && sregs.Cs.L != 0;
+        bool longMode = (sregs.Efer & EferLongModeActive) != 0 && sregs.Cs.L != 0;
         ulong linear = longMode ? rip : (sregs.Cs.Base + (rip & (sregs.Cs.Db != 0 ? 0xFFFF_FFFFUL : 0xFFFF))) & 0xFFFF_FFFF;
-        var physical = (sregs.Cr0 & Cr0Pg) == 0 ? linear : Walk(ram, sregs, linear);
+        var physical = (sregs.Cr0 & Cr0Paging) == 0 ? linear : Walk(ram, sregs, linear);
         return physical is { } p && ram.TryRead(p, out byte value) ? value : null;
     }
 
     private static ulong? Walk(GuestMemory ram, in SpecialRegisters sregs, ulong linear)
     {
-        if ((sregs.Cr4 & Cr4Pae) == 0)
+        if ((sregs.Cr4 & Cr4PhysicalAddressExtension) == 0)
         {
             // 32-bit paging: page directory, then a 4 MiB page (CR4.PSE) or a page table.
             if (!Entry32(ram, (sregs.Cr3 & 0xFFFF_F000) + ((linear >> 22) & 0x3FF) * 4, out var pde)) return null;
-            if ((pde & LargePage) != 0 && (sregs.Cr4 & Cr4Pse) != 0) return (pde & 0xFFC0_0000) | (linear & 0x3F_FFFF);
+            if ((pde & LargePage) != 0 && (sregs.Cr4 & Cr4PageSizeExtensions) != 0) return (pde & 0xFFC0_0000) | (linear & 0x3F_FFFF);
             if (!Entry32(ram, (pde & 0xFFFF_F000) + ((linear >> 12) & 0x3FF) * 4, out var pte)) return null;
             return (pte & 0xFFFF_F000) | (linear & 0xFFF);
         }
         ulong table;
         int level;
-        if ((sregs.Efer & EferLma) != 0)
+        if ((sregs.Efer & EferLongModeActive) != 0)
         {
             table = sregs.Cr3 & AddressBits;
             level = 4;

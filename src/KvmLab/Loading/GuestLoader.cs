@@ -1,4 +1,5 @@
 using KvmLab.Kvm;
+using static KvmLab.Kvm.ControlRegisterBits;
 
 namespace KvmLab.Loading;
 
@@ -32,14 +33,6 @@ public static class GuestLoader
     private const int PageDirectories = 4;
     private const ulong RealModeLimit = 0x10_0000;
 
-    private const ulong Cr0Pe = 1UL << 0;
-    private const ulong Cr0Et = 1UL << 4;
-    private const ulong Cr0Nw = 1UL << 29;
-    private const ulong Cr0Cd = 1UL << 30;
-    private const ulong Cr0Pg = 1UL << 31;
-    private const ulong Cr4Pae = 1UL << 5;
-    private const ulong EferLme = 1UL << 8;
-    private const ulong EferLma = 1UL << 10;
     private const ulong PagePresentWritable = 0x3;
     private const ulong PageLarge = 1UL << 7;
 
@@ -81,7 +74,7 @@ public static class GuestLoader
             case CpuMode.Protected:
                 WriteGdt(ram, Code32Descriptor);
                 SetFlat(ref sregs, longMode: false);
-                sregs.Cr0 = (sregs.Cr0 | Cr0Pe | Cr0Et) & ~Cr0Pg;
+                sregs.Cr0 = (sregs.Cr0 | Cr0ProtectionEnable | Cr0ExtensionType) & ~Cr0Paging;
                 regs.Rip = image.Entry;
                 break;
             case CpuMode.Long:
@@ -89,9 +82,9 @@ public static class GuestLoader
                 WritePageTables(ram);
                 SetFlat(ref sregs, longMode: true);
                 sregs.Cr3 = Pml4Address;
-                sregs.Cr4 |= Cr4Pae;
-                sregs.Efer |= EferLme | EferLma;
-                sregs.Cr0 |= Cr0Pe | Cr0Et | Cr0Pg;
+                sregs.Cr4 |= Cr4PhysicalAddressExtension;
+                sregs.Efer |= EferLongModeEnable | EferLongModeActive;
+                sregs.Cr0 |= Cr0ProtectionEnable | Cr0ExtensionType | Cr0Paging;
                 regs.Rip = image.Entry;
                 break;
             default:
@@ -139,7 +132,7 @@ public static class GuestLoader
     // not depend on what ran before. The APIC base is kept: it is the in-kernel LAPIC's, not the guest's.
     private static unsafe void ResetToPowerOnState(ref SpecialRegisters sregs)
     {
-        sregs.Cr0 = Cr0Cd | Cr0Nw | Cr0Et;
+        sregs.Cr0 = Cr0CacheDisable | Cr0NotWriteThrough | Cr0ExtensionType;
         sregs.Cr2 = 0;
         sregs.Cr3 = 0;
         sregs.Cr4 = 0;
@@ -174,7 +167,7 @@ public static class GuestLoader
         SetRealSegment(ref sregs.Fs, 0);
         SetRealSegment(ref sregs.Gs, 0);
         SetRealSegment(ref sregs.Ss, 0);
-        sregs.Cr0 &= ~(Cr0Pe | Cr0Pg);
+        sregs.Cr0 &= ~(Cr0ProtectionEnable | Cr0Paging);
         regs.Rip = image.Entry - segmentBase;
     }
 
