@@ -4,7 +4,7 @@ using KvmLab.Loading;
 using KvmLab.Testing;
 using static Iced.Intel.AssemblerRegisters;
 
-namespace KvmLab.Guests.Tests.OnKvmLab;
+namespace KvmLab.Guests.Tests.Debugger;
 
 public class BreakpointTests
 {

@@ -2,7 +2,7 @@ using KvmLab.Loading;
 using KvmLab.Testing;
 using KvmLab.Tracing;
 
-namespace KvmLab.Guests.Tests.OnKvmLab;
+namespace KvmLab.Guests.Tests.Debugger;
 
 public class SteppingTests
 {
