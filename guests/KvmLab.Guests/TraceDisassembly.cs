@@ -8,14 +8,14 @@ namespace KvmLab.Guests;
 /// The instruction behind a trace record of a <see cref="Machine"/>, in NASM syntax, read from the machine's guest RAM
 /// at the record's RIP and decoded with <see cref="TrapDisassembler"/>: at RIP where KVM left RIP at the instruction,
 /// ending at RIP where KVM completed it first, as this host's KVM measurably does for that kind of exit
-/// (<see cref="Machine.Behaviour"/>).
+/// (<see cref="MachineDebugger.Behaviour"/>).
 /// </summary>
 /// <remarks>
 /// <para>A record holds RIP only, not the segment or mode it ran in. By default the record is decoded in the mode of
 /// the machine's image, and in real mode RIP is taken as an offset in the image's load segment (CS = load address /
 /// 16, as KvmLab's loader sets it). Guests that reload CS or switch modes themselves (the <c>modes</c> guest) are
 /// decoded right by passing <c>mode</c> and <c>codeSegmentBase</c> for the part in question; or single-step them with
-/// <see cref="Machine.StepInstruction"/>, whose steps record the real mode and CS base.</para>
+/// <see cref="MachineDebugger.StepInstruction"/>, whose steps record the real mode and CS base.</para>
 /// <para>The linear address is read as guest-physical: KvmLab's guests run unpaged or identity-mapped.</para>
 /// </remarks>
 public static class TraceDisassembly
@@ -60,7 +60,7 @@ public static class TraceDisassembly
         var code = ram.GetSpan(start, (int)(end - start));
         var isPio = record.Access.IsPio();
         ushort? port = isPio ? (ushort)record.Address : null;
-        var position = machine.Behaviour.IsRipPast(isPio, kind is TrapKind.PortWrite or TrapKind.MmioWrite) ? ExitRip.PastInstruction : ExitRip.AtInstruction;
+        var position = machine.Debugger.Behaviour.IsRipPast(isPio, kind is TrapKind.PortWrite or TrapKind.MmioWrite) ? ExitRip.PastInstruction : ExitRip.AtInstruction;
         return TrapDisassembler.FindTrappingInstruction(code, start - segmentBase, record.Rip, m, kind, record.Size, position, port);
     }
 

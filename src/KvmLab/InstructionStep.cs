@@ -4,7 +4,7 @@ using KvmLab.Tracing;
 
 namespace KvmLab;
 
-/// <summary>One guest instruction executed under single-step (<see cref="Machine.StepInstruction"/>).</summary>
+/// <summary>One guest instruction executed under single-step (<see cref="MachineDebugger.StepInstruction"/>).</summary>
 /// <param name="Ip">The instruction pointer before the instruction (the offset in CS in real mode).</param>
 /// <param name="LinearAddress">CS base + <paramref name="Ip"/>: where the instruction's bytes are (guest-physical too,
 /// since KvmLab's guests run unpaged or identity-mapped).</param>

@@ -36,6 +36,8 @@ public sealed partial class Machine : IDisposable
     {
         Options = options;
         ValidateOptions(Options);
+        // A machine without KVM has no guest debugging to ask KVM about.
+        Debugger = new MachineDebugger(this, supportsGuestDebug: detachedVcpu is null ? null : false);
         Kvm = detachedVcpu is null ? new KvmSystem() : null!;
         try
         {
@@ -54,7 +56,6 @@ public sealed partial class Machine : IDisposable
             }
             else
             {
-                _supportsGuestDebug = false;
                 Ram = GuestMemory.Allocate(0, Options.RamSize);
                 Vcpu = detachedVcpu;
             }
@@ -156,6 +157,10 @@ public sealed partial class Machine : IDisposable
     /// <summary>Every exit of every run so far.</summary>
     public ExitTrace Trace { get; } = null!;
 
+    /// <summary>Single-stepping, breakpoints and watchpoints of this machine's vCPU (KVM_SET_GUEST_DEBUG); runs stop at
+    /// them with <see cref="StopReason.Debug"/>.</summary>
+    public MachineDebugger Debugger { get; }
+
     /// <summary>The image loaded last, or null.</summary>
     public GuestImage? Image { get; private set; }
 
@@ -180,7 +185,7 @@ public sealed partial class Machine : IDisposable
         ThrowIfDisposed();
         GuestLoader.Load(Vm, Ram, Vcpu, image);
         Image = image;
-        ResetDebugState();
+        Debugger.Reset();
         Trace.Clear();
         Trace.Name = image.Name;
     }
@@ -332,5 +337,5 @@ public sealed partial class Machine : IDisposable
             throw new ArgumentException("HaltCheckInterval must be positive", nameof(o));
     }
 
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 }

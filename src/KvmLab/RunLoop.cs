@@ -26,7 +26,6 @@ public sealed partial class Machine
     private ushort _lastSource = ExitRecord.None;
     private ExitRecord _lastRecord;
     private bool _coalesced;
-    private bool _running;
     private long _nextClockDue = long.MaxValue;
     private long _armedAt = long.MaxValue;
     private long _exitsAtHaltCheck = -1;
@@ -52,7 +51,7 @@ public sealed partial class Machine
     /// the INTR exit of the stop request, or, when the vCPU sits in HLT with interrupts off (the in-kernel irqchip keeps
     /// HLT from exiting), the HLT it observed. A device timer coming due also ends the KVM_RUN (an INTR exit). After a
     /// stop at a breakpoint, the instruction there is first single-stepped with breakpoints disarmed (see
-    /// <see cref="AddBreakpoint"/>), which takes a KVM_RUN of its own.
+    /// <see cref="MachineDebugger.AddBreakpoint"/>), which takes a KVM_RUN of its own.
     /// </summary>
     public ResolvedExit Step(TimeSpan? timeout = null)
     {
@@ -64,7 +63,7 @@ public sealed partial class Machine
         BeginRun(ref ctx, now);
         try
         {
-            LastStop = ResumeFromBreakpoint(ref ctx) ?? RunOnce(ref ctx) ?? StopReason.Stepped;
+            LastStop = Debugger.ResumeFromBreakpoint(ref ctx) ?? RunOnce(ref ctx) ?? StopReason.Stepped;
         }
         finally
         {
@@ -93,7 +92,7 @@ public sealed partial class Machine
         {
             try
             {
-                stop = ResumeFromBreakpoint(ref ctx);
+                stop = Debugger.ResumeFromBreakpoint(ref ctx);
                 while (stop is null)
                 {
                     stop = RunOnce(ref ctx);
@@ -118,7 +117,7 @@ public sealed partial class Machine
 
     // HaltChecks: kick the vCPU every HaltCheckInterval to see whether it halted (runs); a step makes exactly one
     // KVM_RUN and looks only when its deadline passes.
-    private readonly record struct RunContext(long DeadlineTicks, CancellationToken Cancellation, ExitCondition? Until, bool HaltChecks);
+    internal readonly record struct RunContext(long DeadlineTicks, CancellationToken Cancellation, ExitCondition? Until, bool HaltChecks);
 
     private static long Deadline(TimeSpan timeout, long now) => timeout == System.Threading.Timeout.InfiniteTimeSpan
         ? long.MaxValue
@@ -126,9 +125,8 @@ public sealed partial class Machine
 
     private void BeginRun(ref RunContext ctx, long now)
     {
-        _running = true;
         _handledAt = now;
-        if (_breakpoints.Count > 0) InsertSoftwareBreakpoints();
+        Debugger.BeginRun();
         IsaDebugExit.Reset();
         _stopDetail = "";
         _exitsAtHaltCheck = -1;
@@ -140,9 +138,42 @@ public sealed partial class Machine
     {
         _kicker?.Disarm();
         _armedAt = long.MaxValue;
-        _running = false;
-        if (_breakpoints.Count > 0) RemoveSoftwareBreakpoints();
+        Debugger.EndRun();
     }
+
+    /// <summary>
+    /// The run of <see cref="MachineDebugger.StepInstruction"/>: one instruction single-stepped with breakpoints
+    /// disarmed, bounded by <paramref name="timeout"/>. Returns how it ended (also <see cref="LastStop"/>).
+    /// </summary>
+    internal StopReason RunOneStep(TimeSpan timeout)
+    {
+        var now = Stopwatch.GetTimestamp();
+        var ctx = new RunContext(Deadline(timeout, now), default, null, HaltChecks: false);
+        BeginRun(ref ctx, now);
+        StopReason stop;
+        try
+        {
+            stop = Debugger.StepWithBreakpointsDisarmed(ref ctx);
+        }
+        finally
+        {
+            EndRun();
+        }
+        LastStop = stop;
+        return stop;
+    }
+
+    /// <summary>One KVM_RUN for the debugger, entered now: what it did since the last record (a KVM_SET_GUEST_DEBUG)
+    /// is not guest time.</summary>
+    internal StopReason? RunOnceEnteringNow(ref RunContext ctx)
+    {
+        _handledAt = Stopwatch.GetTimestamp();
+        return RunOnce(ref ctx);
+    }
+
+    /// <summary>Why the run stops, for the debugger to name a stop the run loop cannot see (a step that its own
+    /// access exit completed).</summary>
+    internal void SetStopDetail(StopDetail detail) => _stopDetail = detail;
 
     /// <summary>One KVM_RUN and its dispatch; returns why the run must stop, or null to go on.</summary>
     private StopReason? RunOnce(ref RunContext ctx)
@@ -227,7 +258,7 @@ public sealed partial class Machine
                 _stopDetail = exit.InternalError.ToString();
                 return StopReason.InternalError;
             case ExitReason.Debug:
-                OnDebugExit(exit.Debug);
+                _stopDetail = Debugger.OnDebugExit(exit.Debug);
                 return StopReason.Debug;
             case ExitReason.SystemEvent:
                 _stopDetail = exit.SystemEvent.ToString();

@@ -143,9 +143,9 @@ internal sealed class DoctorCommand : ICommand
         if (!behaviour.SoftwareBreakpoints && behaviour.HardwareBreakpoints)
             Warn("int3 breakpoints do not work here: KvmLab uses the four hardware execute breakpoints (DR0-DR3) instead");
         if (!behaviour.SoftwareBreakpoints && !behaviour.HardwareBreakpoints)
-            Warn("neither int3 nor hardware breakpoints fire here: Machine.AddBreakpoint is refused with this reason; single-stepping works");
+            Warn("neither int3 nor hardware breakpoints fire here: Machine.Debugger.AddBreakpoint is refused with this reason; single-stepping works");
         if (!behaviour.DataWatchpoints)
-            Warn("hardware data watchpoints never fire here: Machine.AddWatchpoint is refused with this reason");
+            Warn("hardware data watchpoints never fire here: Machine.Debugger.AddWatchpoint is refused with this reason");
     }
 
     private void CheckCapabilities(KvmSystem kvm)

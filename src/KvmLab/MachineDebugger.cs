@@ -19,7 +19,15 @@ namespace KvmLab;
 //   code (stepping, disassembly) never sees them. Resuming at a breakpoint first single-steps that instruction with
 //   breakpoints removed, as gdb does, then re-arms them.
 // - Data watchpoints (DR0-DR3 with RW = write or read/write) where they fire (SVM/VMX; never on kvm_pvm).
-public sealed partial class Machine
+//
+// The run loop stays the machine's: it calls in here when a run begins and ends (INT3 bytes in and out of RAM), before
+// its first KVM_RUN (resuming over a breakpoint) and on KVM_EXIT_DEBUG; a step runs through the machine's run loop.
+/// <summary>
+/// The debugger of one <see cref="Machine"/> (<see cref="Machine.Debugger"/>): single-stepping
+/// (<see cref="StepInstruction"/>), breakpoints and data watchpoints, through KVM_SET_GUEST_DEBUG as QEMU's gdbstub
+/// does. Runs stop at them with <see cref="StopReason.Debug"/>.
+/// </summary>
+public sealed class MachineDebugger
 {
     private const int DebugAddressRegisters = 4;
     private const int MaxInstructionLength = 15;
@@ -27,6 +35,7 @@ public sealed partial class Machine
     private const ulong Cr0ProtectionEnable = 1;
     private const ulong EferLongModeActive = 1UL << 10;
 
+    private readonly Machine _machine;
     private readonly List<ulong> _breakpoints = new();
     private readonly List<HardwareBreakpoint> _watchpoints = new();
     private readonly Dictionary<ulong, byte> _patchedBytes = new();
@@ -34,9 +43,22 @@ public sealed partial class Machine
     private ulong? _stepTrapOwedAt;
     private bool _resumeOverBreakpoint;
     private bool? _supportsGuestDebug;
+    // Between the machine's BeginRun and EndRun: the only time INT3 bytes are in RAM.
+    private bool _running;
+
+    // supportsGuestDebug: false for a machine without KVM (Machine.CreateDetached); null asks KVM on first use.
+    internal MachineDebugger(Machine machine, bool? supportsGuestDebug = null)
+    {
+        _machine = machine;
+        _supportsGuestDebug = supportsGuestDebug;
+    }
+
+    private Vcpu Vcpu => _machine.Vcpu;
+
+    private GuestMemory Ram => _machine.Ram;
 
     /// <summary>Whether this host's KVM offers guest debugging (KVM_CAP_SET_GUEST_DEBUG): single-step and breakpoints.</summary>
-    public bool SupportsGuestDebug => _supportsGuestDebug ??= Kvm.CheckExtension(KvmCapability.SetGuestDebug) > 0;
+    public bool SupportsGuestDebug => _supportsGuestDebug ??= _machine.Kvm.CheckExtension(KvmCapability.SetGuestDebug) > 0;
 
     /// <summary>This host's measured KVM behaviour (probed once per process on first use; see <see cref="KvmBehaviour"/>).</summary>
     public KvmBehaviour Behaviour => KvmBehaviour.Current;
@@ -54,7 +76,7 @@ public sealed partial class Machine
     /// <summary>The armed data watchpoints.</summary>
     public IReadOnlyList<HardwareBreakpoint> Watchpoints => _watchpoints;
 
-    /// <summary>The breakpoint the last <see cref="Run(RunOptions?)"/> or <see cref="Step"/> stopped at, or null.</summary>
+    /// <summary>The breakpoint the last <see cref="Machine.Run(RunOptions?)"/> or <see cref="Machine.Step"/> stopped at, or null.</summary>
     public ulong? LastBreakpoint { get; private set; }
 
     /// <summary>The watchpoint the last run stopped at (it stops after the access), or null.</summary>
@@ -72,7 +94,7 @@ public sealed partial class Machine
     /// <exception cref="InvalidOperationException">All four debug address registers are in use (hardware breakpoints).</exception>
     public void AddBreakpoint(ulong linearAddress)
     {
-        ThrowIfDisposed();
+        _machine.ThrowIfDisposed();
         RequireGuestDebug();
         if (_breakpoints.Contains(linearAddress)) return;
         if (!UsesSoftwareBreakpoints && !Behaviour.HardwareBreakpoints)
@@ -95,7 +117,7 @@ public sealed partial class Machine
     /// <summary>Disarms the breakpoint at <paramref name="linearAddress"/>; false if there was none.</summary>
     public bool RemoveBreakpoint(ulong linearAddress)
     {
-        ThrowIfDisposed();
+        _machine.ThrowIfDisposed();
         if (!_breakpoints.Remove(linearAddress)) return false;
         ApplyGuestDebug();
         return true;
@@ -104,7 +126,7 @@ public sealed partial class Machine
     /// <summary>Disarms every breakpoint.</summary>
     public void ClearBreakpoints()
     {
-        ThrowIfDisposed();
+        _machine.ThrowIfDisposed();
         if (_breakpoints.Count == 0) return;
         _breakpoints.Clear();
         ApplyGuestDebug();
@@ -120,7 +142,7 @@ public sealed partial class Machine
     /// <exception cref="InvalidOperationException">All four debug address registers are in use.</exception>
     public void AddWatchpoint(ulong linearAddress, int length = 1, BreakpointKind kind = BreakpointKind.Write)
     {
-        ThrowIfDisposed();
+        _machine.ThrowIfDisposed();
         RequireGuestDebug();
         if (kind == BreakpointKind.Execute)
             throw new ArgumentException("A watchpoint watches data (Write or ReadWrite); use AddBreakpoint for instructions.", nameof(kind));
@@ -139,7 +161,7 @@ public sealed partial class Machine
     /// <summary>Disarms the watchpoints at <paramref name="linearAddress"/>; false if there were none.</summary>
     public bool RemoveWatchpoint(ulong linearAddress)
     {
-        ThrowIfDisposed();
+        _machine.ThrowIfDisposed();
         if (_watchpoints.RemoveAll(w => w.Address == linearAddress) == 0) return false;
         ApplyGuestDebug();
         return true;
@@ -154,34 +176,23 @@ public sealed partial class Machine
     /// <exception cref="NotSupportedException">The host lacks KVM_CAP_SET_GUEST_DEBUG.</exception>
     public InstructionStep StepInstruction(TimeSpan? timeout = null)
     {
-        ThrowIfDisposed();
+        _machine.ThrowIfDisposed();
         RequireGuestDebug();
         var before = Vcpu.GetRegisters();
         var sregs = Vcpu.GetSpecialRegisters();
         var mode = ModeOf(sregs);
         var linear = Linear(before.Rip, sregs);
         var code = ReadCode(linear);
-        var first = Trace.Count;
+        var trace = _machine.Trace;
+        var first = trace.Count;
 
-        var now = System.Diagnostics.Stopwatch.GetTimestamp();
-        var ctx = new RunContext(Deadline(timeout ?? TimeSpan.FromSeconds(1), now), default, null, HaltChecks: false);
         _resumeOverBreakpoint = false;
         LastBreakpoint = null;
-        BeginRun(ref ctx, now);
-        StopReason stop;
-        try
-        {
-            stop = StepWithBreakpointsDisarmed(ref ctx);
-        }
-        finally
-        {
-            EndRun();
-        }
-        LastStop = stop;
+        var stop = _machine.RunOneStep(timeout ?? TimeSpan.FromSeconds(1));
 
         var accesses = new List<ResolvedExit>();
-        for (var i = first; i < Trace.Count; i++)
-            if (Trace[i].Access != TraceAccess.None) accesses.Add(Trace.Resolve(i));
+        for (var i = first; i < trace.Count; i++)
+            if (trace[i].Access != TraceAccess.None) accesses.Add(trace.Resolve(i));
         return new InstructionStep(before.Rip, linear, mode, code, Vcpu.GetRegisters(), stop, accesses);
     }
 
@@ -207,17 +218,31 @@ public sealed partial class Machine
     {
         get
         {
-            ThrowIfDisposed();
+            _machine.ThrowIfDisposed();
             return ModeOf(Vcpu.GetSpecialRegisters());
         }
     }
 
+    /// <summary>Run-loop hook when a run begins: the INT3 bytes go into RAM for as long as the vCPU runs.</summary>
+    internal void BeginRun()
+    {
+        _running = true;
+        if (_breakpoints.Count > 0) InsertSoftwareBreakpoints();
+    }
+
+    /// <summary>Run-loop hook when a run ends: the guest's own bytes go back where INT3 bytes were.</summary>
+    internal void EndRun()
+    {
+        _running = false;
+        if (_breakpoints.Count > 0) RemoveSoftwareBreakpoints();
+    }
+
     /// <summary>
-    /// Called before the first KVM_RUN of <see cref="Step"/> and <see cref="Run(RunOptions?)"/>: if the last run
-    /// stopped at a breakpoint, executes that one instruction with breakpoints disarmed (else it would fire again
-    /// at once). Returns why the run must stop if that instruction ended it, else null.
+    /// Called before the first KVM_RUN of <see cref="Machine.Step"/> and <see cref="Machine.Run(RunOptions?)"/>: if
+    /// the last run stopped at a breakpoint, executes that one instruction with breakpoints disarmed (else it would
+    /// fire again at once). Returns why the run must stop if that instruction ended it, else null.
     /// </summary>
-    private StopReason? ResumeFromBreakpoint(ref RunContext ctx)
+    internal StopReason? ResumeFromBreakpoint(ref Machine.RunContext ctx)
     {
         LastBreakpoint = null;
         LastWatchpoint = null;
@@ -227,7 +252,10 @@ public sealed partial class Machine
         return stop == StopReason.Debug ? null : stop;
     }
 
-    private StopReason StepWithBreakpointsDisarmed(ref RunContext ctx)
+    /// <summary>Single-steps one instruction within a run of the machine (between <see cref="BeginRun"/> and
+    /// <see cref="EndRun"/>), breakpoints disarmed; returns why the run must stop (<see cref="StopReason.Debug"/>: the
+    /// step completed).</summary>
+    internal StopReason StepWithBreakpointsDisarmed(ref Machine.RunContext ctx)
     {
         RemoveSoftwareBreakpoints();
         _singleStepping = true;
@@ -241,8 +269,7 @@ public sealed partial class Machine
                 // completed (an MMIO access) moved RIP.
                 Vcpu.SetGuestDebug(singleStep: true);
                 // The ioctl above is not guest time: the KVM_RUN starts now.
-                _handledAt = System.Diagnostics.Stopwatch.GetTimestamp();
-                stop = RunOnce(ref ctx);
+                stop = _machine.RunOnceEnteringNow(ref ctx);
                 var exit = Vcpu.LastExit;
                 // A trap owed by the previous step, which ended at its completed access on a KVM that still delivers
                 // the trap on re-entry (KvmBehaviour says Delivered), comes with no instruction run: skip it.
@@ -259,7 +286,7 @@ public sealed partial class Machine
                 if (IsCompletedAccess(exit, out var trap))
                 {
                     _stepTrapOwedAt = trap == StepTrap.Delivered ? LinearRip() : null;
-                    _stopDetail = "single step completed by its own access exit";
+                    _machine.SetStopDetail("single step completed by its own access exit");
                     return StopReason.Debug;
                 }
             }
@@ -271,20 +298,16 @@ public sealed partial class Machine
         }
     }
 
-    /// <summary>Run-loop hook for KVM_EXIT_DEBUG: names the event and remembers a breakpoint stop for the next resume.</summary>
-    private void OnDebugExit(in DebugExit debug)
+    /// <summary>Run-loop hook for KVM_EXIT_DEBUG: names the event (the run's stop detail) and remembers a breakpoint
+    /// stop for the next resume.</summary>
+    internal StopDetail OnDebugExit(in DebugExit debug)
     {
-        if (_singleStepping)
-        {
-            _stopDetail = StopDetail.SingleStep(debug);
-            return;
-        }
+        if (_singleStepping) return StopDetail.SingleStep(debug);
         if (_breakpoints.Contains(debug.Pc) && (debug.Exception == BreakpointVector || !UsesSoftwareBreakpoints))
         {
             LastBreakpoint = debug.Pc;
             _resumeOverBreakpoint = true;
-            _stopDetail = StopDetail.Breakpoint(debug);
-            return;
+            return StopDetail.Breakpoint(debug);
         }
         // DR0-DR3 hold the hardware execute breakpoints first, then the watchpoints (HardwareSlots), walked here
         // without building that array: a debug exit allocates nothing.
@@ -294,10 +317,9 @@ public sealed partial class Machine
             if ((debug.Dr6 & (1UL << i)) == 0) continue;
             var watchpoint = _watchpoints[i - executeSlots];
             LastWatchpoint = watchpoint;
-            _stopDetail = StopDetail.Watchpoint(debug, watchpoint);
-            return;
+            return StopDetail.Watchpoint(debug, watchpoint);
         }
-        _stopDetail = StopDetail.Debug(debug);
+        return StopDetail.Debug(debug);
     }
 
     private bool IsCompletedAccess(in VcpuExit exit, out StepTrap trap)
@@ -318,7 +340,8 @@ public sealed partial class Machine
     // Long mode ignores the CS base; real and protected mode add it (what a hardware breakpoint compares against).
     private static ulong Linear(ulong rip, in SpecialRegisters sregs) => ModeOf(sregs) == CpuMode.Long ? rip : sregs.Cs.Base + rip;
 
-    private void ResetDebugState()
+    /// <summary>Forgets the last stop (a new image was loaded); breakpoints and watchpoints stay armed.</summary>
+    internal void Reset()
     {
         _stepTrapOwedAt = null;
         _resumeOverBreakpoint = false;

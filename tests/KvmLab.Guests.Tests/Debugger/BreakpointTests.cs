@@ -4,7 +4,7 @@ using KvmLab.Loading;
 using KvmLab.Testing;
 using static Iced.Intel.AssemblerRegisters;
 
-namespace KvmLab.Guests.Tests.OnKvmLab;
+namespace KvmLab.Guests.Tests.Debugger;
 
 public class BreakpointTests
 {
@@ -14,7 +14,7 @@ public class BreakpointTests
     private static bool RefusedHere(Machine machine, ulong address)
     {
         if (BreakpointsFire) return false;
-        var e = Assert.Throws<NotSupportedException>(() => machine.AddBreakpoint(address));
+        var e = Assert.Throws<NotSupportedException>(() => machine.Debugger.AddBreakpoint(address));
         Assert.Contains("measured", e.Message);
         return true;
     }
@@ -37,13 +37,13 @@ public class BreakpointTests
         var loop = FactorialWriteAddress(image);
         using var machine = Machine.Boot(image);
         if (RefusedHere(machine, loop)) return;
-        machine.AddBreakpoint(loop);
+        machine.Debugger.AddBreakpoint(loop);
 
         var hits = new List<(ulong Rip, ulong N)>();
         RunResult result;
         while ((result = machine.Run()).Reason == StopReason.Debug)
         {
-            Assert.Equal(loop, machine.LastBreakpoint);
+            Assert.Equal(loop, machine.Debugger.LastBreakpoint);
             Assert.Equal($"breakpoint at 0x{loop:x}", result.Detail);
             var regs = machine.Vcpu.GetRegisters();
             hits.Add((regs.Rip, regs.Rbx));
@@ -53,7 +53,7 @@ public class BreakpointTests
         Assert.Equal(StopReason.IsaDebugExit, result.Reason);
         Assert.Equal(Enumerable.Range(1, 12).Select(n => (loop, (ulong)n)), hits);
         Assert.Contains("edu: 12! = 479001600\n", machine.SerialOutput);
-        Assert.Null(machine.LastBreakpoint);
+        Assert.Null(machine.Debugger.LastBreakpoint);
     }
 
     [KvmFact]
@@ -70,7 +70,7 @@ public class BreakpointTests
         var ip = listing.First(i => i.Text == "mov ebx,8").Ip;
         using var machine = Machine.Boot(image);
         if (RefusedHere(machine, (image.LoadAddress & ~0xFUL) + ip)) return;
-        machine.AddBreakpoint((image.LoadAddress & ~0xFUL) + ip);
+        machine.Debugger.AddBreakpoint((image.LoadAddress & ~0xFUL) + ip);
 
         var stop = machine.Run();
         var atBreakpoint = machine.Vcpu.GetRegisters();
@@ -90,20 +90,20 @@ public class BreakpointTests
         using var machine = Machine.Boot(image);
         var loop = FactorialWriteAddress(image);
         if (RefusedHere(machine, loop)) return;
-        machine.AddBreakpoint(loop);
+        machine.Debugger.AddBreakpoint(loop);
         Assert.Equal(StopReason.Debug, machine.Run().Reason);
 
-        Assert.True(machine.RemoveBreakpoint(loop));
-        Assert.False(machine.RemoveBreakpoint(loop));
+        Assert.True(machine.Debugger.RemoveBreakpoint(loop));
+        Assert.False(machine.Debugger.RemoveBreakpoint(loop));
         foreach (var a in new ulong[] { 0x1, 0x2, 0x3, 0x4 })
-            machine.AddBreakpoint(a);
+            machine.Debugger.AddBreakpoint(a);
         // Four debug address registers limit hardware breakpoints; INT3 bytes have no such limit.
-        if (machine.UsesSoftwareBreakpoints) machine.AddBreakpoint(0x5);
-        else Assert.Throws<InvalidOperationException>(() => machine.AddBreakpoint(0x5));
-        machine.ClearBreakpoints();
+        if (machine.Debugger.UsesSoftwareBreakpoints) machine.Debugger.AddBreakpoint(0x5);
+        else Assert.Throws<InvalidOperationException>(() => machine.Debugger.AddBreakpoint(0x5));
+        machine.Debugger.ClearBreakpoints();
 
         Assert.Equal(StopReason.IsaDebugExit, machine.Run().Reason);
-        Assert.Empty(machine.Breakpoints);
+        Assert.Empty(machine.Debugger.Breakpoints);
     }
 }
 
@@ -118,17 +118,17 @@ public class WatchpointTests
         g.IsaDebugExit(GuestAssembler.ExitSuccess);
         using var machine = Machine.Boot(g.Build("watch"));
 
-        if (!machine.Behaviour.DataWatchpoints)
+        if (!machine.Debugger.Behaviour.DataWatchpoints)
         {
-            var e = Assert.Throws<NotSupportedException>(() => machine.AddWatchpoint(0x200000, 4));
+            var e = Assert.Throws<NotSupportedException>(() => machine.Debugger.AddWatchpoint(0x200000, 4));
             Assert.Contains("measured", e.Message);
             Assert.Equal(StopReason.IsaDebugExit, machine.Run().Reason);
             return;
         }
-        machine.AddWatchpoint(0x200000, 4);
+        machine.Debugger.AddWatchpoint(0x200000, 4);
         var stop = machine.Run();
         Assert.Equal(StopReason.Debug, stop.Reason);
-        Assert.Equal(new HardwareBreakpoint(0x200000, BreakpointKind.Write, 4), machine.LastWatchpoint);
+        Assert.Equal(new HardwareBreakpoint(0x200000, BreakpointKind.Write, 4), machine.Debugger.LastWatchpoint);
         Assert.Equal(0x2aU, machine.Ram.Read<uint>(0x200000));
         Assert.Equal(StopReason.IsaDebugExit, machine.Run().Reason);
     }

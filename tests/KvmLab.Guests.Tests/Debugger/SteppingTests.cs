@@ -2,7 +2,7 @@ using KvmLab.Loading;
 using KvmLab.Testing;
 using KvmLab.Tracing;
 
-namespace KvmLab.Guests.Tests.OnKvmLab;
+namespace KvmLab.Guests.Tests.Debugger;
 
 public class SteppingTests
 {
@@ -14,12 +14,12 @@ public class SteppingTests
     {
         var image = HelloGuest.Build(mode);
         using var machine = Machine.Boot(image);
-        Assert.True(machine.SupportsGuestDebug);
+        Assert.True(machine.Debugger.SupportsGuestDebug);
         var segmentBase = mode == CpuMode.Real ? image.LoadAddress & ~0xFUL : 0;
         var origin = image.LoadAddress - segmentBase;
         var listing = TrapDisassembler.Disassemble(image.Bytes, origin, mode, image.Bytes.Length).ToDictionary(i => i.Ip);
 
-        var steps = machine.StepInstructions(20);
+        var steps = machine.Debugger.StepInstructions(20);
 
         Assert.Equal(20, steps.Count);
         Assert.Equal(origin, steps[0].Ip);
@@ -47,7 +47,7 @@ public class SteppingTests
 
         // Hardware KVM traps after every iteration of a REP string instruction (the page-table clearing REP STOSD
         // alone is thousands of steps on SVM); kvm_pvm traps once per instruction. The cap leaves room for both.
-        var steps = machine.StepInstructions(100_000);
+        var steps = machine.Debugger.StepInstructions(100_000);
 
         Assert.Equal(StopReason.IsaDebugExit, steps[^1].Stop);
         Assert.Equal("out dx,al", steps[^1].Disassemble().Text);
@@ -61,7 +61,7 @@ public class SteppingTests
     {
         using var machine = Machine.Boot(HelloGuest.Build(CpuMode.Protected));
 
-        machine.StepInstructions(50);
+        machine.Debugger.StepInstructions(50);
         var result = machine.Run();
 
         Assert.Equal(StopReason.IsaDebugExit, result.Reason);
@@ -87,7 +87,7 @@ public class SteppingTests
         var segmentBase = mode == CpuMode.Real ? image.LoadAddress & ~0xFUL : 0;
         var listing = TrapDisassembler.Disassemble(image.Bytes, image.LoadAddress - segmentBase, mode, image.Bytes.Length).ToList();
 
-        var steps = machine.StepInstructions(listing.Count + 2);
+        var steps = machine.Debugger.StepInstructions(listing.Count + 2);
 
         Assert.Equal(StopReason.IsaDebugExit, steps[^1].Stop);
         // Each step ran exactly the listing's next instruction: no write exit swallowed the instruction after it.
