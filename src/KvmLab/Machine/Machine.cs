@@ -138,10 +138,10 @@ public sealed partial class Machine : IDisposable
     public PciHost Pci { get; } = null!;
 
     /// <summary>COM1 at 0x3F8.</summary>
-    public Serial16550 Serial { get; } = null!;
+    internal Serial16550 Serial { get; } = null!;
 
     /// <summary>isa-debug-exit at 0x501.</summary>
-    public IsaDebugExit DebugExit { get; } = null!;
+    internal IsaDebugExit DebugExit { get; } = null!;
 
     /// <summary>edu (00:02.0 on both boards), or null when left out.</summary>
     public Edu? Edu { get; }
