@@ -110,7 +110,7 @@ public sealed partial class Machine : IDisposable
     public MachineOptions Options { get; }
 
     /// <summary>/dev/kvm.</summary>
-    public KvmHost Kvm { get; }
+    internal KvmHost Kvm { get; }
 
     /// <summary>The VM (KVM_CREATE_VM).</summary>
     public Vm Vm { get; } = null!;
