@@ -109,7 +109,7 @@ public sealed partial class Machine : IDisposable
     public MachineOptions Options { get; }
 
     /// <summary>/dev/kvm.</summary>
-    public KvmSystem Kvm { get; }
+    internal KvmSystem Kvm { get; }
 
     /// <summary>The VM (KVM_CREATE_VM).</summary>
     public Vm Vm { get; } = null!;
@@ -137,10 +137,10 @@ public sealed partial class Machine : IDisposable
     public PciHost Pci { get; } = null!;
 
     /// <summary>COM1 at 0x3F8.</summary>
-    public Serial16550 Serial { get; } = null!;
+    internal Serial16550 Serial { get; } = null!;
 
     /// <summary>isa-debug-exit at 0x501.</summary>
-    public IsaDebugExit IsaDebugExit { get; } = null!;
+    internal IsaDebugExit IsaDebugExit { get; } = null!;
 
     /// <summary>edu (00:02.0 on both boards), or null when left out.</summary>
     public Edu? Edu { get; }

@@ -32,8 +32,6 @@ public sealed class MachineDebugger
     private const int DebugAddressRegisters = 4;
     private const int MaxInstructionLength = 15;
     private const byte Int3 = 0xCC;
-    private const ulong Cr0ProtectionEnable = 1;
-    private const ulong EferLongModeActive = 1UL << 10;
 
     private readonly Machine _machine;
     private readonly List<ulong> _breakpoints = new();
@@ -416,8 +414,8 @@ public sealed class MachineDebugger
 
     private static CpuMode ModeOf(in SpecialRegisters sregs)
     {
-        if ((sregs.Cr0 & Cr0ProtectionEnable) == 0) return CpuMode.Real;
+        if ((sregs.Cr0 & ControlRegisterBits.Cr0ProtectionEnable) == 0) return CpuMode.Real;
         var cs = sregs.Cs;
-        return (sregs.Efer & EferLongModeActive) != 0 && cs.L != 0 ? CpuMode.Long : CpuMode.Protected;
+        return (sregs.Efer & ControlRegisterBits.EferLongModeActive) != 0 && cs.L != 0 ? CpuMode.Long : CpuMode.Protected;
     }
 }

@@ -7,6 +7,9 @@ namespace KvmLab.Interactive.Tests;
 /// The public surface of each library, one line per public type and member, held to the reviewed listing in
 /// <c>api/ASSEMBLY.txt</c>: a change to what users can call shows up in the diff of that file, in the same change.
 /// Regenerate after reviewing with <c>KVMLAB_UPDATE_API=1 dotnet test tests/KvmLab.Interactive.Tests --filter PublicApi</c>.
+/// Public is what a notebook, a C# script or a user of the guest library calls; the kvmlab command and tests reach the
+/// rest through InternalsVisibleTo. The type counts are also held to a ceiling written here, which regenerating does
+/// not raise.
 /// </summary>
 public class PublicApiTests
 {
@@ -31,6 +34,40 @@ public class PublicApiTests
         Assert.True(added.Count == 0 && removed.Count == 0,
             $"the public surface of {assemblyName} changed (review it, then regenerate api/{assemblyName}.txt with KVMLAB_UPDATE_API=1):\n" +
             string.Join("\n", added.Select(a => "  added:   " + a).Concat(removed.Select(r => "  removed: " + r))));
+    }
+
+    /// <summary>
+    /// How many public types each assembly may have: the reviewed count. Making a type public, or adding one, fails
+    /// here until this number is raised in the same change as the listing, so a wider surface is a decision in the diff.
+    /// </summary>
+    public static TheoryData<string, int> Ceilings() => new()
+    {
+        { "KvmLab", 123 }, { "KvmLab.Charts", 6 }, { "KvmLab.Interactive", 33 }, { "KvmLab.Guests", 24 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Ceilings))]
+    public void Public_type_count_does_not_exceed_the_listing_or_the_ceiling(string assemblyName, int ceiling)
+    {
+        var exported = Assembly.Load(assemblyName).GetExportedTypes().Select(TypeName).Order(StringComparer.Ordinal).ToList();
+        var path = Path.Combine(KvmLab.Testing.Repository.Root, "api", assemblyName + ".txt");
+        var listed = File.ReadAllLines(path).Count(l => l.Length > 0 && !l.StartsWith(' '));
+        Assert.True(exported.Count <= listed,
+            $"{assemblyName} has {exported.Count} public types, the reviewed api/{assemblyName}.txt lists {listed}: review the new ones and regenerate");
+        Assert.True(exported.Count <= ceiling,
+            $"{assemblyName} has {exported.Count} public types, more than its ceiling of {ceiling}: public is what a notebook, a script or a " +
+            "guest-library user calls; make the new type internal, or raise the ceiling here on purpose:\n  " + string.Join("\n  ", exported));
+    }
+
+    /// <summary>Namespaces of the core that only the kvmlab command, the implementation and tests call.</summary>
+    public static TheoryData<string> InternalNamespaces() => new() { "KvmLab.Fuzzing", "KvmLab.Devices.Virtio", "KvmLab.Pci.Q35", "KvmLab.Kvm.Interop" };
+
+    [Theory]
+    [MemberData(nameof(InternalNamespaces))]
+    public void No_public_type_of_the_core_lives_in_an_internal_namespace(string ns)
+    {
+        var leaked = Assembly.Load("KvmLab").GetExportedTypes().Where(t => t.Namespace == ns).Select(TypeName).ToList();
+        Assert.True(leaked.Count == 0, $"public in {ns}, which no notebook, script or guest-library user calls: {string.Join(", ", leaked)}");
     }
 
     private static string Listing(Assembly assembly)

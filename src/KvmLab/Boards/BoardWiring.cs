@@ -17,7 +17,7 @@ public sealed class BoardWiring
 
     /// <summary>Builds <paramref name="board"/>'s devices and maps them into <paramref name="io"/> and <paramref name="memory"/>.</summary>
     /// <exception cref="ArgumentException">A line names a bus that is not a bridge built before it, or a slot is taken.</exception>
-    public BoardWiring(Board board, AddressSpace io, AddressSpace memory, IInterruptSink interrupts, IGuestPhysicalMemory dma, BoardContext context)
+    internal BoardWiring(Board board, AddressSpace io, AddressSpace memory, IInterruptSink interrupts, IGuestPhysicalMemory dma, BoardContext context)
     {
         ArgumentNullException.ThrowIfNull(board);
         ArgumentNullException.ThrowIfNull(context);
@@ -53,13 +53,13 @@ public sealed class BoardWiring
     public PciHost Pci { get; }
 
     /// <summary>COM1.</summary>
-    public Serial16550 Serial { get; }
+    internal Serial16550 Serial { get; }
 
     /// <summary>isa-debug-exit.</summary>
-    public IsaDebugExit IsaDebugExit { get; }
+    internal IsaDebugExit IsaDebugExit { get; }
 
     /// <summary>Port 0x80, as QEMU's pc and q35 have it.</summary>
-    public Ioport80 Port80 { get; }
+    internal Ioport80 Port80 { get; }
 
     /// <summary>The PCI functions by their board id.</summary>
     public IReadOnlyDictionary<string, PciDevice> Devices => _byId;

@@ -8,7 +8,7 @@ namespace KvmLab.Devices;
 /// measured from QEMU 7.2's monitor), so the write is still a KVM_EXIT_IO to user space but lands on a device instead
 /// of the unassigned handler.
 /// </summary>
-public sealed class Ioport80
+internal sealed class Ioport80
 {
     /// <summary>The port.</summary>
     public const ushort Port = 0x80;

@@ -7,7 +7,7 @@ namespace KvmLab.Devices;
 /// status (value &lt;&lt; 1) | 1, so a guest can never report 0. QEMU exits the process; KvmLab records the request
 /// and the run loop checks <see cref="ExitRequested"/> after each exit.
 /// </summary>
-public sealed class IsaDebugExit
+internal sealed class IsaDebugExit
 {
     /// <summary>0x0 W: exit request; the value written becomes status (value &lt;&lt; 1) | 1.</summary>
     public const ulong RegExit = 0x0;

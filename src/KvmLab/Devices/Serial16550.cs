@@ -10,7 +10,7 @@ namespace KvmLab.Devices;
 /// always set), received bytes queue until the guest reads RBR, and interrupts go to <see cref="PcLayout.Com1Irq"/>
 /// when IER enables them. Modem-control loopback and line-status errors are not modelled.
 /// </summary>
-public sealed class Serial16550
+internal sealed class Serial16550
 {
     // Register map (offsets from the port base). DLAB = LCR bit 7 switches offsets 0 and 1 to the divisor latch.
     /// <summary>0 R: receive buffer (RBR); W: transmit holding (THR); DLAB: divisor latch low.</summary>

@@ -3,7 +3,7 @@ using KvmLab.Interrupts;
 namespace KvmLab.Fuzzing;
 
 /// <summary>An interrupt controller stand-in that counts what devices send.</summary>
-public sealed class CountingInterruptSink : IInterruptSink
+internal sealed class CountingInterruptSink : IInterruptSink
 {
     /// <summary>INTx level changes.</summary>
     public long LineChanges { get; private set; }

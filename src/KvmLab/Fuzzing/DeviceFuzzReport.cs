@@ -10,7 +10,7 @@ namespace KvmLab.Fuzzing;
 /// <param name="MemoryCalls">Guest-memory calls checked in all.</param>
 /// <param name="Violations">Exceptions and broken invariants, each with the operation that caused it.</param>
 /// <param name="Elapsed">Wall time.</param>
-public sealed record DeviceFuzzReport(
+internal sealed record DeviceFuzzReport(
     ulong Seed,
     long Operations,
     IReadOnlyDictionary<DeviceOperationKind, long> Kinds,

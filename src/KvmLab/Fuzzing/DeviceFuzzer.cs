@@ -17,7 +17,7 @@ namespace KvmLab.Fuzzing;
 /// one <see cref="CheckInvariants"/> verifies read-only configuration bits, BAR masks and mappings, and that no
 /// guest-memory call reached outside RAM.
 /// </summary>
-public sealed class DeviceFuzzer : IDisposable
+internal sealed class DeviceFuzzer : IDisposable
 {
     /// <summary>Guest RAM of the bench: 1 MiB at guest-physical 0.</summary>
     public const ulong RamSize = 1 << 20;

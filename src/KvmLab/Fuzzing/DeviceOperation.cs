@@ -13,7 +13,7 @@ namespace KvmLab.Fuzzing;
 /// <param name="Size">Access size or selector.</param>
 /// <param name="Value">Data or second address.</param>
 /// <param name="Extra">Count or command value.</param>
-public readonly record struct DeviceOperation(DeviceOperationKind Kind, DeviceTarget Target, ulong Offset, int Size, ulong Value, ulong Extra = 0)
+internal readonly record struct DeviceOperation(DeviceOperationKind Kind, DeviceTarget Target, ulong Offset, int Size, ulong Value, ulong Extra = 0)
 {
     /// <inheritdoc />
     public override string ToString() =>

@@ -1,7 +1,7 @@
 namespace KvmLab.Fuzzing;
 
 /// <summary>What a <see cref="DeviceOperation"/> does.</summary>
-public enum DeviceOperationKind
+internal enum DeviceOperationKind
 {
     /// <summary>A port read of 1..8 bytes.</summary>
     PioRead,

@@ -1,7 +1,7 @@
 namespace KvmLab.Fuzzing;
 
 /// <summary>What a <see cref="DeviceOperation"/>'s offset is relative to; BAR targets follow the BAR wherever the guest moved it.</summary>
-public enum DeviceTarget
+internal enum DeviceTarget
 {
     /// <summary>The offset is the address.</summary>
     Absolute,

@@ -8,7 +8,7 @@ namespace KvmLab.Fuzzing;
 /// <param name="Kind">How the image was made.</param>
 /// <param name="Origin">A short description: the template a mutation started from, or the generator.</param>
 /// <param name="Image">The guest image.</param>
-public sealed record FuzzCase(long Index, ulong Seed, FuzzCaseKind Kind, string Origin, GuestImage Image)
+internal sealed record FuzzCase(long Index, ulong Seed, FuzzCaseKind Kind, string Origin, GuestImage Image)
 {
     /// <inheritdoc />
     public override string ToString() =>

@@ -8,7 +8,7 @@ namespace KvmLab.Fuzzing;
 /// writes aimed at the addresses devices live at, with wild values), and mutations of template images (the guest
 /// library). Case <c>i</c> of seed <c>s</c> is always the same image.
 /// </summary>
-public sealed class FuzzCaseGenerator
+internal sealed class FuzzCaseGenerator
 {
     private static readonly ushort[] Ports =
     [

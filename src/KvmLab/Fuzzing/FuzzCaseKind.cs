@@ -1,7 +1,7 @@
 namespace KvmLab.Fuzzing;
 
 /// <summary>How a fuzz case's guest image was made.</summary>
-public enum FuzzCaseKind
+internal enum FuzzCaseKind
 {
     /// <summary>Uniformly random bytes: mostly invalid or meaningless instructions.</summary>
     RandomBytes,

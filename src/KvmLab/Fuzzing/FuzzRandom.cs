@@ -4,7 +4,7 @@ namespace KvmLab.Fuzzing;
 /// SplitMix64: a tiny deterministic generator whose sequence is fixed by this file, not by the runtime version, so
 /// that a seed printed today reproduces the same case on any later .NET.
 /// </summary>
-public struct FuzzRandom
+internal struct FuzzRandom
 {
     private ulong _state;
 

@@ -3,7 +3,7 @@ using KvmLab.Loading;
 namespace KvmLab.Fuzzing;
 
 /// <summary>Limits and shape of a <see cref="GuestFuzzer"/> session. The defaults keep 10,000 runs to a few minutes on 2 cores.</summary>
-public sealed record GuestFuzzOptions
+internal sealed record GuestFuzzOptions
 {
     /// <summary>The session seed: with <see cref="Runs"/>, <see cref="Workers"/> and <see cref="RecycleEvery"/> it fixes every case and the machine it runs on.</summary>
     public ulong Seed { get; init; } = 1;

@@ -12,7 +12,7 @@ namespace KvmLab.Fuzzing;
 /// <param name="Elapsed">Wall time of the session.</param>
 /// <param name="Before">Process resources before the session.</param>
 /// <param name="After">Process resources after every machine was disposed.</param>
-public sealed record GuestFuzzReport(
+internal sealed record GuestFuzzReport(
     GuestFuzzOptions Options,
     long Runs,
     IReadOnlyDictionary<StopReason, long> Outcomes,

@@ -13,7 +13,7 @@ namespace KvmLab.Fuzzing;
 /// the run loop by its deadline plus <see cref="GuestFuzzOptions.DeadlineSlack"/>, cancels it, and when even that
 /// does not bring it back, abandons the worker and lets a new one go on with the next cases.
 /// </summary>
-public static class GuestFuzzer
+internal static class GuestFuzzer
 {
     /// <summary>Bytes of low RAM cleared before each run (loader area and every default load address), so leftovers
     /// of the previous guest do not change what the next one executes.</summary>

@@ -8,7 +8,7 @@ namespace KvmLab.Fuzzing;
 /// <param name="Detail">The exception text or the measured facts.</param>
 /// <param name="Preceding">The cases that ran on the same machine before <paramref name="Case"/>, in order: replaying
 /// them first (<see cref="GuestFuzzer.Replay"/>, <c>kvmlab fuzz --case N --after ...</c>) recreates the machine's state.</param>
-public sealed record HostFault(FuzzCase? Case, string What, string Detail, IReadOnlyList<long> Preceding)
+internal sealed record HostFault(FuzzCase? Case, string What, string Detail, IReadOnlyList<long> Preceding)
 {
     /// <inheritdoc />
     public override string ToString()

@@ -11,14 +11,14 @@ namespace KvmLab.Fuzzing;
 /// <param name="Before">Resources before (after one warm-up machine).</param>
 /// <param name="After">Resources after the last machine was disposed or collected.</param>
 /// <param name="Leaks">What the process still holds beyond the baseline; empty when nothing leaked.</param>
-public sealed record MachineChurnReport(int Machines, int Disposed, int Dropped, TimeSpan Elapsed, ResourceSnapshot Before, ResourceSnapshot After, IReadOnlyList<string> Leaks);
+internal sealed record MachineChurnReport(int Machines, int Disposed, int Dropped, TimeSpan Elapsed, ResourceSnapshot Before, ResourceSnapshot After, IReadOnlyList<string> Leaks);
 
 /// <summary>
 /// Creates and throws away many machines, every other one without Dispose, and checks that descriptors, kvm_run and
 /// guest-RAM mappings and threads all come back: the long-lived notebook kernel case, where cells build machines and
 /// forget them.
 /// </summary>
-public static class MachineChurn
+internal static class MachineChurn
 {
     /// <summary>Creates <paramref name="machines"/> machines; collects garbage every <paramref name="collectEvery"/> dropped ones.</summary>
     public static MachineChurnReport Run(int machines, MachineOptions? options = null, int collectEvery = 200)

@@ -12,7 +12,7 @@ namespace KvmLab.Fuzzing;
 /// <param name="VirtualBytes">VmSize: every mapping, including guest RAM (anonymous, so not otherwise recognisable).</param>
 /// <param name="ResidentBytes">VmRSS.</param>
 /// <param name="Threads">Threads of the process.</param>
-public sealed record ResourceSnapshot(int Descriptors, int KvmDescriptors, int Mappings, int KvmMappings, long VirtualBytes, long ResidentBytes, int Threads)
+internal sealed record ResourceSnapshot(int Descriptors, int KvmDescriptors, int Mappings, int KvmMappings, long VirtualBytes, long ResidentBytes, int Threads)
 {
     /// <summary>Reads /proc/self now.</summary>
     public static ResourceSnapshot Take()

@@ -8,7 +8,7 @@ namespace KvmLab.Kvm;
 /// <param name="Length">Size in bytes (1..8).</param>
 /// <param name="Data">The value written (little-endian, zero-extended).</param>
 /// <param name="IsPio">True for a coalesced port write.</param>
-public readonly record struct CoalescedWrite(ulong Address, uint Length, ulong Data, bool IsPio)
+internal readonly record struct CoalescedWrite(ulong Address, uint Length, ulong Data, bool IsPio)
 {
     /// <inheritdoc/>
     public override string ToString() =>

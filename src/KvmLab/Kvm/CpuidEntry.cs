@@ -8,7 +8,7 @@ namespace KvmLab.Kvm;
 /// <param name="Ebx">EBX output.</param>
 /// <param name="Ecx">ECX output.</param>
 /// <param name="Edx">EDX output.</param>
-public readonly record struct CpuidEntry(uint Function, uint Index, uint Flags, uint Eax, uint Ebx, uint Ecx, uint Edx)
+internal readonly record struct CpuidEntry(uint Function, uint Index, uint Flags, uint Eax, uint Ebx, uint Ecx, uint Edx)
 {
     /// <inheritdoc/>
     public override string ToString() =>

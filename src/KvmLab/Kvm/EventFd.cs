@@ -6,7 +6,7 @@ namespace KvmLab.Kvm;
 /// A non-blocking Linux eventfd. KVM adds 1 to its counter for each guest write matching an ioeventfd
 /// registration (<see cref="Vm.RegisterIoEventFd"/>), without an exit to userspace.
 /// </summary>
-public sealed unsafe class EventFd : IDisposable
+internal sealed unsafe class EventFd : IDisposable
 {
     private readonly KvmFileDescriptor _fd;
 

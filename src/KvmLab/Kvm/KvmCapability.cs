@@ -4,7 +4,7 @@ namespace KvmLab.Kvm;
 /// The KVM_CAP_* numbers KvmLab probes with KVM_CHECK_EXTENSION. Most answer 0 (absent) or 1 (present); the ones
 /// documented as counts or offsets answer that number.
 /// </summary>
-public enum KvmCapability
+internal enum KvmCapability
 {
     /// <summary>KVM_CAP_IRQCHIP: an in-kernel PIC/IOAPIC/LAPIC (KVM_CREATE_IRQCHIP).</summary>
     Irqchip = 0,

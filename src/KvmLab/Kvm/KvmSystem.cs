@@ -6,7 +6,7 @@ namespace KvmLab.Kvm;
 /// The KVM subsystem: an open <c>/dev/kvm</c>. It answers capability questions and creates VMs. Disposing it
 /// closes /dev/kvm; VMs created from it stay usable (they hold their own descriptors).
 /// </summary>
-public sealed unsafe class KvmSystem : IDisposable
+internal sealed unsafe class KvmSystem : IDisposable
 {
     /// <summary>The call name used in errors from opening the device (picked up by the hints).</summary>
     internal const string DevicePathCall = "open /dev/kvm";

@@ -1,7 +1,7 @@
 namespace KvmLab.Kvm;
 
 /// <summary>kvm_mp_state.mp_state (KVM_MP_STATE_* in &lt;linux/kvm.h&gt;).</summary>
-public enum MpState : uint
+internal enum MpState : uint
 {
     /// <summary>KVM_MP_STATE_RUNNABLE.</summary>
     Runnable = 0,

@@ -280,7 +280,7 @@ public sealed unsafe partial class Vcpu : IDisposable
     }
 
     /// <summary>Sets the CPUID leaves the guest sees. Wraps KVM_SET_CPUID2.</summary>
-    public void SetCpuid(IReadOnlyList<CpuidEntry> entries)
+    internal void SetCpuid(IReadOnlyList<CpuidEntry> entries)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(entries);
@@ -361,7 +361,7 @@ public sealed unsafe partial class Vcpu : IDisposable
     /// Takes the oldest write from the VM's coalesced MMIO ring (shared page in the vCPU mapping); false when empty.
     /// The run loop drains the ring before dispatching each exit so that device state sees writes in guest order.
     /// </summary>
-    public bool TryDequeueCoalesced(out CoalescedWrite write)
+    internal bool TryDequeueCoalesced(out CoalescedWrite write)
     {
         ThrowIfDisposed();
         var ring = _coalescedRing;
@@ -494,7 +494,7 @@ public sealed unsafe partial class Vcpu : IDisposable
     /// Whether the vCPU is runnable or halted waiting for an interrupt. Wraps KVM_GET_MP_STATE. With an in-kernel
     /// irqchip HLT does not exit to user space; this is how a run loop sees that the guest halted.
     /// </summary>
-    public MpState GetMpState()
+    internal MpState GetMpState()
     {
         ThrowIfDisposed();
         uint state = 0;
@@ -506,7 +506,7 @@ public sealed unsafe partial class Vcpu : IDisposable
     /// Makes the vCPU runnable or halted. Wraps KVM_SET_MP_STATE. A vCPU that halted with interrupts off stays halted
     /// (with an in-kernel irqchip, KVM_RUN just waits) until this makes it runnable again, as a reset does.
     /// </summary>
-    public void SetMpState(MpState state)
+    internal void SetMpState(MpState state)
     {
         ThrowIfDisposed();
         uint value = (uint)state;

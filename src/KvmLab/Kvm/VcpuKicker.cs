@@ -9,7 +9,7 @@ namespace KvmLab.Kvm;
 /// deadline per run costs no allocation and no thread start. The thread holds only the deadline state, not the
 /// kicker, so a kicker that is dropped without <see cref="Dispose"/> is finalized and its thread ends.
 /// </summary>
-public sealed class VcpuKicker : IDisposable
+internal sealed class VcpuKicker : IDisposable
 {
     private readonly State _state = new();
     private readonly Thread _thread;

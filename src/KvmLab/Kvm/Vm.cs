@@ -56,7 +56,7 @@ public sealed unsafe class Vm : IDisposable
     }
 
     /// <summary>Asks this VM about a capability (answers can differ per VM). Wraps KVM_CHECK_EXTENSION on the VM fd.</summary>
-    public int CheckExtension(KvmCapability capability) =>
+    internal int CheckExtension(KvmCapability capability) =>
         Sys.Ioctl(Fd, KvmIoctls.KVM_CHECK_EXTENSION, (nint)capability, nameof(KvmIoctls.KVM_CHECK_EXTENSION));
 
     /// <summary>
@@ -188,7 +188,7 @@ public sealed unsafe class Vm : IDisposable
     /// <paramref name="length"/> bytes (0 = any) to <paramref name="address"/> (a port when <paramref name="isPio"/>),
     /// optionally only when the value equals <paramref name="dataMatch"/>. Wraps KVM_IOEVENTFD.
     /// </summary>
-    public EventFd RegisterIoEventFd(ulong address, uint length, bool isPio, ulong? dataMatch = null)
+    internal EventFd RegisterIoEventFd(ulong address, uint length, bool isPio, ulong? dataMatch = null)
     {
         ObjectDisposedException.ThrowIf(_fd.IsClosed, this);
         if (length is not (0 or 1 or 2 or 4 or 8))
@@ -209,7 +209,7 @@ public sealed unsafe class Vm : IDisposable
     }
 
     /// <summary>Removes the registration made by <see cref="RegisterIoEventFd"/> (KVM_IOEVENTFD with DEASSIGN); does not close the eventfd.</summary>
-    public void UnregisterIoEventFd(EventFd eventFd)
+    internal void UnregisterIoEventFd(EventFd eventFd)
     {
         ArgumentNullException.ThrowIfNull(eventFd);
         var registration = eventFd.Registration
@@ -236,7 +236,7 @@ public sealed unsafe class Vm : IDisposable
     }
 
     /// <summary>Takes the oldest queued coalesced write (the ring is shared by the VM; it is read through vCPU 0's mapping).</summary>
-    public bool TryDequeueCoalesced(out CoalescedWrite write)
+    internal bool TryDequeueCoalesced(out CoalescedWrite write)
     {
         ObjectDisposedException.ThrowIf(_fd.IsClosed, this);
         if (_vcpus.Count == 0)

@@ -14,7 +14,7 @@ namespace KvmLab.Loading;
 /// <item><term>0x7FE8-0x7FFF</term><description>the GDT: its null entry shares the stack's top slot (the CPU never reads entry 0)</description></item>
 /// </list>
 /// </summary>
-public static class GuestLoader
+internal static class GuestLoader
 {
     /// <summary>GDT selector of the flat code segment (32-bit in protected mode, 64-bit in long mode).</summary>
     public const ushort CodeSelector = 0x08;

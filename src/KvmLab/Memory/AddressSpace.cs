@@ -55,7 +55,7 @@ public sealed class AddressSpace
     public MemoryRegion Root { get; }
 
     /// <summary>The current flattened map, sorted by address.</summary>
-    public IReadOnlyList<FlatRange> FlatRanges => _ranges;
+    internal IReadOnlyList<FlatRange> FlatRanges => _ranges;
 
     /// <summary>Raised after the flattened map changed (a region was added, removed, moved, enabled or disabled).</summary>
     public event Action<AddressSpace>? TopologyChanged;
@@ -79,7 +79,7 @@ public sealed class AddressSpace
     }
 
     /// <summary>Finds the flat range containing <paramref name="address"/>.</summary>
-    public bool TryFind(ulong address, out FlatRange range)
+    internal bool TryFind(ulong address, out FlatRange range)
     {
         FlatRange[] ranges = _ranges;
         int i = IndexOf(ranges, address);

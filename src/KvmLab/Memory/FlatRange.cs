@@ -9,7 +9,7 @@ namespace KvmLab.Memory;
 /// <param name="Last">Last address of the range (inclusive, so the top of a 64-bit space is representable).</param>
 /// <param name="Region">The leaf region that answers.</param>
 /// <param name="OffsetInRegion">Offset within <paramref name="Region"/> that <paramref name="Start"/> maps to.</param>
-public readonly record struct FlatRange(ulong Start, ulong Last, MemoryRegion Region, ulong OffsetInRegion)
+internal readonly record struct FlatRange(ulong Start, ulong Last, MemoryRegion Region, ulong OffsetInRegion)
 {
     /// <inheritdoc />
     public override string ToString() =>

@@ -6,7 +6,7 @@ namespace KvmLab.Pci;
 /// read/write bytes holding QEMU 7.2's reset values (measured, tests/KvmLab.Tests/Pci/Reference), so a guest scanning
 /// the bus sees the same configuration space as under QEMU.
 /// </summary>
-public sealed class I440fxHostBridge : PciDevice
+internal sealed class I440fxHostBridge : PciDevice
 {
     /// <summary>Intel's vendor ID.</summary>
     public const ushort VendorIdIntel = 0x8086;

@@ -13,7 +13,7 @@ namespace KvmLab.Pci;
 /// Not modelled: the VGA and ISA-alias windows of bridge control (the bits are writable storage, as in QEMU they
 /// only matter with a VGA device behind the bridge) and the secondary bus reset bit's effect on the devices behind.
 /// </remarks>
-public abstract class PciBridge : PciDevice
+internal abstract class PciBridge : PciDevice
 {
     /// <summary>0x18 primary bus number.</summary>
     public const int PrimaryBus = 0x18;

@@ -53,7 +53,7 @@ public sealed class PciBus
     public MemoryRegion IoRoot { get; }
 
     /// <summary>The bridge whose secondary bus this is, or null for the root bus.</summary>
-    public PciBridge? ParentBridge { get; }
+    internal PciBridge? ParentBridge { get; }
 
     /// <summary>The bus number configuration cycles use: 0 for the root bus, else the bridge's secondary bus number
     /// as the guest programmed it (QEMU: pci_bus_num).</summary>

@@ -1,7 +1,7 @@
 namespace KvmLab.Pci;
 
 /// <summary>Offsets and bits of the type-0 configuration header (PCI Local Bus 3.0, chapter 6; QEMU: pci_regs.h).</summary>
-public static class PciConfig
+internal static class PciConfig
 {
     /// <summary>Size of conventional configuration space (all that conf1 reaches).</summary>
     public const int Size = 256;

@@ -5,7 +5,7 @@ namespace KvmLab.Pci;
 /// section 7.5.3; QEMU: pci_regs.h <c>PCI_EXP_*</c>), and the IDs and sizes of the extended capabilities QEMU's ports
 /// carry.
 /// </summary>
-public static class PcieCapability
+internal static class PcieCapability
 {
     /// <summary>Bytes of a version-2 PCI Express capability (PCI_EXP_VER2_SIZEOF).</summary>
     public const int Size = 0x3C;

@@ -24,7 +24,7 @@ namespace KvmLab.Pci;
 /// Not modelled: hot-plug itself, the AER error machinery (no errors are ever raised), and resetting the device
 /// behind when power goes (pci_set_power resets it in QEMU).
 /// </remarks>
-public sealed class PcieRootPort : PciBridge
+internal sealed class PcieRootPort : PciBridge
 {
     /// <summary>Red Hat's vendor ID for QEMU's own PCI devices.</summary>
     public const ushort VendorIdRedHat = 0x1B36;

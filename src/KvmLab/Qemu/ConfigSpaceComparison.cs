@@ -8,7 +8,7 @@ namespace KvmLab.Qemu;
 /// output), byte by byte: each differing byte is either explained by a <see cref="ConfigSpaceDifferenceReason"/>
 /// or counts as a fault of KvmLab's device model.
 /// </summary>
-public sealed class ConfigSpaceComparison
+internal sealed class ConfigSpaceComparison
 {
     private ConfigSpaceComparison(IReadOnlyList<ConfigByteDifference> differences, int functions, int bytes)
     {
@@ -156,14 +156,14 @@ public sealed class ConfigSpaceComparison
 /// <param name="KvmLab">KvmLab's byte, or null when KvmLab has no such function.</param>
 /// <param name="Qemu">QEMU's byte, or null when QEMU has no such function.</param>
 /// <param name="Reason">Why it differs, or null when nothing explains it.</param>
-public sealed record ConfigByteDifference(string Function, int Offset, byte? KvmLab, byte? Qemu, string? Reason);
+internal sealed record ConfigByteDifference(string Function, int Offset, byte? KvmLab, byte? Qemu, string? Reason);
 
 /// <summary>A known reason for configuration bytes to differ: a function (and optionally a range of it) on a board.</summary>
 /// <param name="Function">"BB:DD.F".</param>
 /// <param name="First">First offset explained.</param>
 /// <param name="Last">Last offset explained.</param>
 /// <param name="Reason">Why, for people.</param>
-public sealed record ConfigSpaceDifferenceReason(string Function, int First, int Last, string Reason)
+internal sealed record ConfigSpaceDifferenceReason(string Function, int First, int Last, string Reason)
 {
     /// <summary>Whether this reason covers <paramref name="function"/> at <paramref name="offset"/>.</summary>
     public bool Explains(string function, int offset) =>

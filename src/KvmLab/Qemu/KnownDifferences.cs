@@ -5,7 +5,7 @@ namespace KvmLab.Qemu;
 /// notes <see cref="TraceAligner"/> and <see cref="SerialComparison"/> attach to the rows they explain. None of them is
 /// a device-model error: each follows from what the two machines are, not from how a shared device answers.
 /// </summary>
-public static class KnownDifferences
+internal static class KnownDifferences
 {
     /// <summary>QEMU-only port 0x92 accesses before the payload runs.</summary>
     public const string FirmwareStub =

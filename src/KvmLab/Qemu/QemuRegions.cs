@@ -6,7 +6,7 @@ namespace KvmLab.Qemu;
 /// not its address space, so a parser needs this to label accesses that no kvm_run_exit line explains (TCG runs,
 /// device activity outside a vCPU).
 /// </summary>
-public static class QemuRegions
+internal static class QemuRegions
 {
     /// <summary>
     /// Name of the root region of QEMU's I/O address space. An access traced under this name hit no device: QEMU's

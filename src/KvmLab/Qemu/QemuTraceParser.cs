@@ -23,7 +23,7 @@ namespace KvmLab.Qemu;
 /// of that vCPU to its kvm_run_exit) and a handling time (kvm_run_exit to the access), at the trace's microsecond
 /// resolution and including the cost of tracing itself.
 /// </remarks>
-public static partial class QemuTraceParser
+internal static partial class QemuTraceParser
 {
     private const string ExitEvent = "kvm_run_exit";
     private const string OpsEvent = "memory_region_ops_";

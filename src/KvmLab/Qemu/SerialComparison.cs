@@ -14,7 +14,7 @@ namespace KvmLab.Qemu;
 /// (<see cref="Loading.GuestImage.RandomLinePrefixes"/>) are paired as one line; when their texts differ the pair is
 /// <see cref="SerialLineStatus.Explained"/> by <see cref="KnownDifferences.RandomData"/>.
 /// </remarks>
-public static class SerialComparison
+internal static class SerialComparison
 {
     /// <summary>Lines up <paramref name="kvmLab"/> with <paramref name="qemu"/>; see <see cref="SerialLine"/>.</summary>
     /// <param name="kvmLab">KvmLab's serial output.</param>

@@ -29,7 +29,7 @@ namespace KvmLab.Qemu;
 /// functions at 00:01.x, the lines the guest prints only about those functions, and the transmit writes of a line the
 /// guest declared random. They stay in the alignment, visible, but do not count as divergences.
 /// </remarks>
-public static class TraceAligner
+internal static class TraceAligner
 {
     /// <summary>Region name used for accesses that no region served (or whose size the region rejected).</summary>
     public const string Unclaimed = "(unclaimed)";

@@ -3,7 +3,7 @@ using KvmLab.Kvm;
 namespace KvmLab.Tracing;
 
 /// <summary>Kernel spellings of exit reasons.</summary>
-public static class ExitReasonNames
+internal static class ExitReasonNames
 {
     /// <summary>"IO" for KVM_EXIT_IO, "MMIO", "HLT", ... and "UNSUPPORTED(n)" for numbers we do not name.</summary>
     public static string Of(ExitReason reason) => reason switch

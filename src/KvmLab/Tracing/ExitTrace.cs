@@ -45,7 +45,7 @@ public sealed class ExitTrace : IReadOnlyList<ExitRecord>
     }
 
     /// <summary>Sources (device regions) that records refer to by index.</summary>
-    public IReadOnlyList<TraceRegion> Sources => _sources;
+    internal IReadOnlyList<TraceRegion> Sources => _sources;
 
     /// <summary>Bytes of record storage currently allocated (chunks), the trace's memory footprint.</summary>
     public long AllocatedBytes => _capacity * ExitRecord.SizeInBytes;
@@ -74,7 +74,7 @@ public sealed class ExitTrace : IReadOnlyList<ExitRecord>
     }
 
     /// <summary>Registers a source and returns the index records use for it; an equal source is reused.</summary>
-    public ushort AddSource(TraceRegion source)
+    internal ushort AddSource(TraceRegion source)
     {
         ArgumentNullException.ThrowIfNull(source);
         var i = _sources.FindIndex(s => s.Device == source.Device && s.Region == source.Region && s.AddressSpace == source.AddressSpace);
@@ -85,7 +85,7 @@ public sealed class ExitTrace : IReadOnlyList<ExitRecord>
     }
 
     /// <summary>Source of a record, or null when it touched no device.</summary>
-    public TraceRegion? SourceOf(in ExitRecord record) => record.Source < _sources.Count ? _sources[record.Source] : null;
+    internal TraceRegion? SourceOf(in ExitRecord record) => record.Source < _sources.Count ? _sources[record.Source] : null;
 
     /// <summary>Register name of a record ("FACTORIAL"), or null.</summary>
     public string? RegisterOf(in ExitRecord record) => SourceOf(record)?.RegisterName(record.Register);

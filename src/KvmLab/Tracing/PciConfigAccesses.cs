@@ -3,7 +3,7 @@ using KvmLab.Pci;
 namespace KvmLab.Tracing;
 
 /// <summary>How a guest reached PCI configuration space.</summary>
-public enum PciConfigMechanism
+internal enum PciConfigMechanism
 {
     /// <summary>Configuration mechanism #1: a 4-byte write of CONFIG_ADDRESS to port 0xCF8, then data at 0xCFC..0xCFF.</summary>
     Conf1,
@@ -20,14 +20,14 @@ public enum PciConfigMechanism
 /// <param name="IsWrite">True for a write.</param>
 /// <param name="Value">Value written, or value the guest read.</param>
 /// <param name="Mechanism">conf1 or ECAM.</param>
-public readonly record struct PciConfigAccess(int Sequence, PciAddress Function, int Offset, int Size, bool IsWrite,
+internal readonly record struct PciConfigAccess(int Sequence, PciAddress Function, int Offset, int Size, bool IsWrite,
     ulong Value, PciConfigMechanism Mechanism);
 
 /// <summary>
 /// The PCI configuration accesses of a trace: conf1 data accesses on ports 0xCFC..0xCFF and ECAM accesses, each
 /// with the function and register its record carries.
 /// </summary>
-public static class PciConfigAccesses
+internal static class PciConfigAccesses
 {
     /// <summary>The configuration accesses of <paramref name="trace"/>, in trace order.</summary>
     /// <remarks>

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace KvmLab.Tracing;
 
 /// <summary>Trace exports: CSV, JSON, and Chrome trace-event JSON (opens in Perfetto and chrome://tracing).</summary>
-public static class TraceExport
+internal static class TraceExport
 {
     /// <summary>Export formats.</summary>
     public enum Format

@@ -16,7 +16,7 @@ namespace KvmLab.Tracing;
 /// raw records).
 /// </para>
 /// </summary>
-public static class TraceFile
+internal static class TraceFile
 {
     internal static readonly byte[] Magic = "KVMLTRC1"u8.ToArray();
     internal const byte SourceBlock = 1;

@@ -8,7 +8,7 @@ namespace KvmLab.Tracing;
 /// (its records go to the file and it is cleared, keeping its storage), run the next slice. Memory stays at one
 /// slice's records however long the run is.
 /// </summary>
-public sealed class TraceFileWriter : IDisposable
+internal sealed class TraceFileWriter : IDisposable
 {
     private readonly FileStream _stream;
     private readonly BinaryWriter _writer;

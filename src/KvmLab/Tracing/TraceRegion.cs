@@ -8,7 +8,7 @@ namespace KvmLab.Tracing;
 /// <param name="Region">Region name as QEMU names it, e.g. "edu-mmio".</param>
 /// <param name="AddressSpace">"io" or "memory".</param>
 /// <param name="Registers">Register names indexed by <see cref="ExitRecord.Register"/>.</param>
-public sealed record TraceRegion(string Device, string Region, string AddressSpace, IReadOnlyList<string> Registers)
+internal sealed record TraceRegion(string Device, string Region, string AddressSpace, IReadOnlyList<string> Registers)
 {
     /// <summary>Register name for an index, or null for <see cref="ExitRecord.None"/> / out of range.</summary>
     public string? RegisterName(ushort index) => index < Registers.Count ? Registers[index] : null;

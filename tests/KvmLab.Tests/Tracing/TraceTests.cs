@@ -152,10 +152,10 @@ public class TraceTests
     }
 
     [Theory]
-    [InlineData("t.csv", TraceExport.Format.Csv)]
-    [InlineData("t.json", TraceExport.Format.Json)]
-    [InlineData("t.perfetto.json", TraceExport.Format.ChromeTrace)]
-    public void Format_follows_the_file_name(string name, TraceExport.Format expected) => Assert.Equal(expected, TraceExport.FormatFor(name));
+    [InlineData("t.csv", nameof(TraceExport.Format.Csv))]
+    [InlineData("t.json", nameof(TraceExport.Format.Json))]
+    [InlineData("t.perfetto.json", nameof(TraceExport.Format.ChromeTrace))]
+    public void Format_follows_the_file_name(string name, string expected) => Assert.Equal(Enum.Parse<TraceExport.Format>(expected), TraceExport.FormatFor(name));
 
     [Fact]
     public void Unknown_extension_names_the_accepted_ones()

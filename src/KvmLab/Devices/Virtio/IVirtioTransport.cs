@@ -4,7 +4,7 @@ namespace KvmLab.Devices.Virtio;
 /// What a virtio device needs from its transport (QEMU: the virtio bus's <c>VirtioBusClass</c> hooks): DMA into guest
 /// memory as the bus master, and raising an interrupt for a vector.
 /// </summary>
-public interface IVirtioTransport
+internal interface IVirtioTransport
 {
     /// <summary>Reads guest memory; false when the range is not all RAM or bus mastering is off.</summary>
     bool DmaRead(ulong gpa, Span<byte> destination);

@@ -5,7 +5,7 @@ namespace KvmLab.Devices.Virtio;
 /// status, ISR, queues, reset, and virtio_error's "the guest broke it" state. A concrete device adds its queues and
 /// handlers; a transport such as <see cref="VirtioPci"/> gives it DMA and interrupts.
 /// </summary>
-public abstract class VirtioDevice
+internal abstract class VirtioDevice
 {
     private readonly Virtqueue[] _queues = new Virtqueue[VirtioSpec.QueueMax];
     private IVirtioTransport? _transport;

@@ -6,7 +6,7 @@ namespace KvmLab.Devices.Virtio;
 // The callbacks of the transport's regions, each mirroring its QEMU 7.2 function in hw/virtio/virtio-pci.c. Each
 // register answers only at its own offset (QEMU switches on the address), so a dword read at 0x10 of the common
 // region returns msix_config alone, exactly as under QEMU.
-public sealed partial class VirtioPci
+internal sealed partial class VirtioPci
 {
     // QEMU: virtio_ioport_read.
     private uint LegacyRegisterRead(int offset)

@@ -20,7 +20,7 @@ namespace KvmLab.Devices.Virtio;
 /// <see cref="EventFdsChanged"/> says when the list changed; when such an eventfd fired, the machine calls
 /// <see cref="HostNotifierFired"/>. A notify write that reaches the device still processes the queue.
 /// </remarks>
-public sealed partial class VirtioPci : PciDevice, IVirtioTransport
+internal sealed partial class VirtioPci : PciDevice, IVirtioTransport
 {
     /// <summary>Red Hat / Qumranet, the vendor of every virtio PCI function.</summary>
     public const ushort VendorId = 0x1AF4;

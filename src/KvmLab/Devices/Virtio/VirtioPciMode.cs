@@ -1,7 +1,7 @@
 namespace KvmLab.Devices.Virtio;
 
 /// <summary>Which virtio-pci function QEMU 7.2 builds.</summary>
-public enum VirtioPciMode
+internal enum VirtioPciMode
 {
     /// <summary>
     /// Legacy and modern interfaces on a conventional (or root-bus) function: 1af4:1000+n, revision 0, subsystem

@@ -6,7 +6,7 @@ namespace KvmLab.Devices.Virtio;
 /// Register maps of the virtio-pci transport (QEMU 7.2: hw/virtio/virtio-pci.c, virtio_pci.h): the legacy I/O BAR,
 /// the modern common configuration structure, and where the modern structures sit in the modern memory BAR.
 /// </summary>
-public static class VirtioPciRegisters
+internal static class VirtioPciRegisters
 {
     // Legacy I/O BAR ("virtio-pci", BAR0 of a transitional device). The device-specific configuration follows at
     // LegacyConfigOffset(msixEnabled).

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace KvmLab.Devices.Virtio;
 
 /// <summary>Fills <paramref name="destination"/> with entropy (QEMU: an RngBackend such as rng-builtin).</summary>
-public delegate void EntropySource(Span<byte> destination);
+internal delegate void EntropySource(Span<byte> destination);
 
 /// <summary>
 /// QEMU 7.2's virtio entropy device (hw/virtio/virtio-rng.c): one queue of 8 entries; every device-writable buffer
@@ -12,7 +12,7 @@ public delegate void EntropySource(Span<byte> destination);
 /// deterministic one. QEMU's rate limit (max-bytes per period) defaults to unlimited and is not modelled, and the
 /// entropy arrives at once instead of from rng-builtin's bottom half.
 /// </summary>
-public sealed class VirtioRng : VirtioDevice
+internal sealed class VirtioRng : VirtioDevice
 {
     /// <summary>Virtio device ID of an entropy source.</summary>
     public const ushort VirtioId = 4;

@@ -4,7 +4,7 @@ namespace KvmLab.Devices.Virtio;
 /// Device status bits, feature bits and split-ring layout of the virtio 1.x specification, as QEMU 7.2 uses them
 /// (include/standard-headers/linux/virtio_config.h, virtio_ring.h).
 /// </summary>
-public static class VirtioSpec
+internal static class VirtioSpec
 {
     /// <summary>Status bit 0: the guest found the device.</summary>
     public const byte StatusAcknowledge = 0x01;

@@ -8,7 +8,7 @@ namespace KvmLab.Devices.Virtio;
 /// wrote there is checked before use; a bad index, length, loop or address is a guest error
 /// (<see cref="VirtioDevice.GuestError"/>), never an exception.
 /// </summary>
-public sealed class Virtqueue
+internal sealed class Virtqueue
 {
     private readonly VirtioDevice _device;
     private ushort _shadowAvailIndex;

@@ -3,7 +3,7 @@ namespace KvmLab.Devices.Virtio;
 /// <summary>One guest buffer of a descriptor chain: guest-physical address and length.</summary>
 /// <param name="Address">Guest-physical address.</param>
 /// <param name="Length">Bytes.</param>
-public readonly record struct VirtqueueBuffer(ulong Address, uint Length);
+internal readonly record struct VirtqueueBuffer(ulong Address, uint Length);
 
 /// <summary>
 /// A descriptor chain taken off the avail ring (QEMU: <c>VirtQueueElement</c>): the head index to return in the used
@@ -12,4 +12,4 @@ public readonly record struct VirtqueueBuffer(ulong Address, uint Length);
 /// <param name="Index">Head descriptor index.</param>
 /// <param name="Out">Device-readable buffers in chain order.</param>
 /// <param name="In">Device-writable buffers in chain order.</param>
-public sealed record VirtqueueElement(uint Index, IReadOnlyList<VirtqueueBuffer> Out, IReadOnlyList<VirtqueueBuffer> In);
+internal sealed record VirtqueueElement(uint Index, IReadOnlyList<VirtqueueBuffer> Out, IReadOnlyList<VirtqueueBuffer> In);

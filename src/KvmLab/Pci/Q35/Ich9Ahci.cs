@@ -17,7 +17,7 @@ namespace KvmLab.Pci.Q35;
 /// </list>
 /// The BARs are QEMU's, but what is behind them reads 0 and ignores writes: KvmLab has no AHCI controller.
 /// </remarks>
-public sealed class Ich9Ahci : PciDevice
+internal sealed class Ich9Ahci : PciDevice
 {
     /// <summary>The 6-port SATA AHCI controller's device ID.</summary>
     public const ushort DeviceIdAhci = 0x2922;

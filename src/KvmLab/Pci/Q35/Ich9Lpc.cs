@@ -17,7 +17,7 @@ namespace KvmLab.Pci.Q35;
 /// The registers are storage: the PM block, the PIRQ routing, GPIO and the root complex register block they would
 /// place are not modelled.
 /// </remarks>
-public sealed class Ich9Lpc : PciDevice
+internal sealed class Ich9Lpc : PciDevice
 {
     /// <summary>The LPC interface controller's device ID.</summary>
     public const ushort DeviceIdLpc = 0x2918;

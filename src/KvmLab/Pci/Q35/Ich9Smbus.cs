@@ -13,7 +13,7 @@ namespace KvmLab.Pci.Q35;
 /// </list>
 /// The BAR is QEMU's, but what is behind it reads 0 and ignores writes: KvmLab has no SMBus host.
 /// </remarks>
-public sealed class Ich9Smbus : PciDevice
+internal sealed class Ich9Smbus : PciDevice
 {
     /// <summary>The SMBus controller's device ID.</summary>
     public const ushort DeviceIdSmbus = 0x2930;

@@ -19,7 +19,7 @@ namespace KvmLab.Pci.Q35;
 /// </list>
 /// SMRAM, TSEG and the SMBASE window themselves are not modelled: KvmLab's guests never enter SMM.
 /// </remarks>
-public sealed class Q35HostBridge : PciDevice, IEcamOwner
+internal sealed class Q35HostBridge : PciDevice, IEcamOwner
 {
     /// <summary>The MCH's device ID.</summary>
     public const ushort DeviceIdMch = 0x29C0;

@@ -11,7 +11,7 @@ namespace KvmLab.Tracing.Kernel;
 /// slices lasting their handler time. A flow arrow joins each kernel exit that returned to user space to the record
 /// KvmLab made of it. Times are microseconds from the first event of either side, on CLOCK_MONOTONIC.
 /// </summary>
-public static class KernelTracePerfetto
+internal static class KernelTracePerfetto
 {
     /// <summary>Process id of the kernel's tracks in the written file.</summary>
     public const int KernelProcess = 1;

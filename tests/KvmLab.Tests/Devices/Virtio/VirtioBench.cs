@@ -36,9 +36,9 @@ public sealed class VirtioBench
 
     public PciHost Host { get; }
 
-    public VirtioRng Rng { get; }
+    internal VirtioRng Rng { get; }
 
-    public VirtioPci Pci { get; }
+    internal VirtioPci Pci { get; }
 
     private void Fill(Span<byte> destination)
     {
