@@ -78,6 +78,7 @@ public sealed partial class Machine : IDisposable
 
             Trace = new ExitTrace("machine");
             if (Options.TraceCapacity > 0) Trace.Reserve(Options.TraceCapacity);
+            _recorder = new TraceRecorder(Trace, Options.Tracing, Io.Root);
             _epoch = Stopwatch.GetTimestamp();
         }
         catch
@@ -156,6 +157,9 @@ public sealed partial class Machine : IDisposable
 
     /// <summary>Every exit of every run so far.</summary>
     public ExitTrace Trace { get; } = null!;
+
+    // Writes the run loop's records into Trace: interning of regions, the last record, MSIs held during a dispatch.
+    private readonly TraceRecorder _recorder = null!;
 
     /// <summary>Single-stepping, breakpoints and watchpoints of this machine's vCPU (KVM_SET_GUEST_DEBUG); runs stop at
     /// them with <see cref="StopReason.Debug"/>.</summary>

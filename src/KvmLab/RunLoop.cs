@@ -17,14 +17,6 @@ public sealed partial class Machine
     // Started by the first run that needs a deadline: a machine built and disposed without running starts no thread.
     private VcpuKicker? _kicker;
     private readonly long _epoch;
-    private readonly Dictionary<MemoryRegion, ushort> _sourceIndex = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<string, ushort> _msiSources = new(StringComparer.Ordinal);
-    private readonly ExitRecord[] _msisInDispatch = new ExitRecord[8];
-    private int _msisPending;
-    private bool _dispatching;
-    private MemoryRegion? _lastRegion;
-    private ushort _lastSource = ExitRecord.None;
-    private ExitRecord _lastRecord;
     private bool _coalesced;
     private long _nextClockDue = long.MaxValue;
     private long _armedAt = long.MaxValue;
@@ -109,7 +101,7 @@ public sealed partial class Machine
         // capacity so that runs allocate nothing (MachineOptions.TraceCapacity): then the reservation stays.
         if (Options.TraceCapacity == 0) Trace.TrimExcess();
         var status = stop == StopReason.IsaDebugExit ? IsaDebugExit.ExitStatus : (ulong?)null;
-        return new RunResult(stop.Value, _exits - exitsBefore, Stopwatch.GetElapsedTime(started), status, _lastRecord.Rip, _stopDetail.ToString());
+        return new RunResult(stop.Value, _exits - exitsBefore, Stopwatch.GetElapsedTime(started), status, _recorder.Last.Rip, _stopDetail.ToString());
     }
 
     /// <summary>Runs with a timeout only.</summary>
@@ -213,7 +205,7 @@ public sealed partial class Machine
         // An interrupted KVM_RUN leaves no sync-regs copy: keep the previous RIP rather than pay a KVM_GET_REGS.
         var rip = exit.Reason switch
         {
-            ExitReason.Intr => _lastRecord.Rip,
+            ExitReason.Intr => _recorder.Last.Rip,
             ExitReason.Debug => exit.Debug.Pc,
             _ => Vcpu.Rip,
         };
@@ -221,14 +213,14 @@ public sealed partial class Machine
         switch (exit.Reason)
         {
             case ExitReason.Io:
-                _dispatching = true;
+                _recorder.BeginDispatch();
                 DispatchIo(exit.Io, rip, entered, exited);
-                _dispatching = false;
+                _recorder.EndDispatch();
                 break;
             case ExitReason.Mmio:
-                _dispatching = true;
+                _recorder.BeginDispatch();
                 DispatchMmio(exit.Mmio, rip, entered, exited);
-                _dispatching = false;
+                _recorder.EndDispatch();
                 break;
             default:
                 Record(exit.Reason, rip, entered, exited);
@@ -237,7 +229,7 @@ public sealed partial class Machine
         }
 
         if (IsaDebugExit.ExitRequested) return StopReason.IsaDebugExit;
-        if (stop is null && ctx.Until is { } until && until(in _lastRecord)) return StopReason.Condition;
+        if (stop is null && ctx.Until is { } until && until(in _recorder.Last)) return StopReason.Condition;
         return stop;
     }
 
@@ -338,8 +330,8 @@ public sealed partial class Machine
             var result = space.Write(write.Address, (int)write.Length, write.Data);
             var flags = FlagsOf(result) | ExitFlags.Coalesced;
             var access = write.IsPio ? TraceAccess.PioWrite : TraceAccess.MmioWrite;
-            Append(new ExitRecord(ToNanos(exited - _epoch), ReasonOf(access), access, write.Address, (byte)write.Length, write.Data, 0, flags,
-                SourceOf(result.Region), RegisterOf(result), 0, 0));
+            _recorder.Append(new ExitRecord(ToNanos(exited - _epoch), ReasonOf(access), access, write.Address, (byte)write.Length, write.Data, 0, flags,
+                _recorder.SourceOf(result.Region), RegisterOf(result), 0, 0));
         }
     }
 
@@ -372,7 +364,7 @@ public sealed partial class Machine
         var regs = Vcpu.GetRegisters();
         const ulong interruptFlag = 1UL << 9;
         if ((regs.Rflags & interruptFlag) != 0 || Clock.Pending != 0) return false;
-        Append(new ExitRecord(ToNanos(now - _epoch), ExitReason.Hlt, TraceAccess.None, 0, 0, 0, regs.Rip, ExitFlags.Observed,
+        _recorder.Append(new ExitRecord(ToNanos(now - _epoch), ExitReason.Hlt, TraceAccess.None, 0, 0, 0, regs.Rip, ExitFlags.Observed,
             ExitRecord.None, ExitRecord.None, ToNanos(now - entered), 0));
         _stopDetail = "HLT with interrupts disabled (seen through KVM_GET_MP_STATE)";
         return true;
@@ -408,7 +400,7 @@ public sealed partial class Machine
     private void Record(ExitReason reason, ulong rip, long entered, long exited)
     {
         var done = _handledAt = Stopwatch.GetTimestamp();
-        Append(new ExitRecord(ToNanos(exited - _epoch), reason, TraceAccess.None, 0, 0, 0, rip, ExitFlags.None,
+        _recorder.Append(new ExitRecord(ToNanos(exited - _epoch), reason, TraceAccess.None, 0, 0, 0, rip, ExitFlags.None,
             ExitRecord.None, ExitRecord.None, ToNanos(exited - entered), ToNanos(done - exited)));
     }
 
@@ -420,55 +412,21 @@ public sealed partial class Machine
         if (continuation) flags |= ExitFlags.Continuation;
         if (IsaDebugExit.ExitRequested) flags |= ExitFlags.EndsRun;
         var record = new ExitRecord(ToNanos(exited - _epoch), ReasonOf(access), access, address, (byte)size, value, rip, flags,
-            SourceOf(result.Region), RegisterOf(result), continuation ? 0 : ToNanos(exited - entered), ToNanos(done - exited));
+            _recorder.SourceOf(result.Region), RegisterOf(result), continuation ? 0 : ToNanos(exited - entered), ToNanos(done - exited));
         // The host decoded the function and register while it dispatched the access: keep them with the record.
         if (result is { IsOk: true, Region: { } region } && (ReferenceEquals(region, Pci.ConfigDataRegion) || ReferenceEquals(region, Pci.EcamRegion))
             && Pci.TakeCycle(out var function, out var register))
             record = record.WithConfigTarget(function, register);
-        Append(record);
-        if (Options.Tracing)
-            for (var i = 0; i < _msisPending; i++) Trace.Add(_msisInDispatch[i]);
-        _msisPending = 0;
+        _recorder.AppendDispatched(record);
     }
 
     /// <summary>
-    /// A device sent an MSI (KVM_SIGNAL_MSI): a record of its own, a write of the message data to the message address
-    /// flagged <see cref="ExitFlags.Observed"/> (no exit), the device's vector as its register, so that it compares with
-    /// the MSI write QEMU's memory API traces. One the device sends while an access is dispatched follows that access's
-    /// record, as in QEMU's trace, which shows the access before the device model runs.
+    /// A device sent an MSI (KVM_SIGNAL_MSI): a record of its own (see <see cref="TraceRecorder.RecordMsi"/>). One the
+    /// device sends while an access is dispatched follows that access's record, as in QEMU's trace, which shows the
+    /// access before the device model runs.
     /// </summary>
-    private void RecordMsi(ulong address, uint data, string device, int vector)
-    {
-        var now = Stopwatch.GetTimestamp();
-        var record = new ExitRecord(ToNanos(now - _epoch), ExitReason.Unknown, TraceAccess.MmioWrite, address, 4, data, _lastRecord.Rip,
-            ExitFlags.Observed, MsiSource(device), vector is >= 0 and < ExitRecord.None ? (ushort)vector : ExitRecord.None, 0, 0);
-        // Not the machine's last record: that stays the exit a stop condition or a step looks at.
-        if (_dispatching && _msisPending < _msisInDispatch.Length) _msisInDispatch[_msisPending++] = record;
-        else if (Options.Tracing) Trace.Add(record);
-    }
-
-    // One source per device, named after the region QEMU's kvm accelerator traces MSI writes in; its register names
-    // are the device's vectors.
-    private ushort MsiSource(string device)
-    {
-        if (!Options.Tracing) return ExitRecord.None;
-        if (_msiSources.TryGetValue(device, out var index)) return index;
-        var vectors = Enumerable.Range(0, MsiVectorNames).Select(v => $"vector {v}").ToArray();
-        index = Trace.AddSource(new TraceRegion(device, MsiRegion, "memory", vectors));
-        _msiSources[device] = index;
-        return index;
-    }
-
-    /// <summary>Region name of the MSI records (QEMU's under KVM: the in-kernel APIC's MSI region).</summary>
-    internal const string MsiRegion = "kvm-apic-msi";
-
-    private const int MsiVectorNames = 32;
-
-    private void Append(in ExitRecord record)
-    {
-        _lastRecord = record;
-        if (Options.Tracing) Trace.Add(record);
-    }
+    private void RecordMsi(ulong address, uint data, string device, int vector) =>
+        _recorder.RecordMsi(ToNanos(Stopwatch.GetTimestamp() - _epoch), address, data, device, vector);
 
     // The exit a guest access of this kind takes when it is not coalesced.
     private static ExitReason ReasonOf(TraceAccess access) => access.IsPio() ? ExitReason.Io : ExitReason.Mmio;
@@ -482,30 +440,7 @@ public sealed partial class Machine
 
     private static ushort RegisterOf(in AccessResult result) => result.RegisterIndex is >= 0 and < ExitRecord.None ? (ushort)result.RegisterIndex : ExitRecord.None;
 
-    private ushort SourceOf(MemoryRegion? region)
-    {
-        if (region is null) return ExitRecord.None;
-        if (ReferenceEquals(region, _lastRegion)) return _lastSource;
-        if (!_sourceIndex.TryGetValue(region, out var index))
-        {
-            var space = IsIn(region, Io.Root) ? "io" : "memory";
-            var names = region.Registers?.Registers.Select(r => r.Name).ToArray() ?? Array.Empty<string>();
-            index = Trace.AddSource(new TraceRegion(region.Owner ?? region.Name, region.Name, space, names));
-            _sourceIndex[region] = index;
-        }
-        _lastRegion = region;
-        _lastSource = index;
-        return index;
-    }
-
-    private static bool IsIn(MemoryRegion region, MemoryRegion root)
-    {
-        for (var r = region; r is not null; r = r.Container)
-            if (ReferenceEquals(r, root)) return true;
-        return false;
-    }
-
-    private ResolvedExit ResolveLast() => Trace.Resolve(Trace.Count - 1, _lastRecord);
+    private ResolvedExit ResolveLast() => _recorder.ResolveLast();
 
     private static long ToNanos(long ticks) => (long)(ticks * NanosPerTick);
 

@@ -346,7 +346,7 @@ internal static class TraceAligner
     private const string UnreadableRegion = "(unreadable)";
 
     // QEMU names the APIC's MSI region after its accelerator ("apic-msi" under TCG); KvmLab's MSI records use the KVM name.
-    private const string MsiRegion = "kvm-apic-msi";
+    private const string MsiRegion = TraceRecorder.MsiRegion;
 
     private static List<Step> Steps(ExitTrace trace, bool qemuSide)
     {

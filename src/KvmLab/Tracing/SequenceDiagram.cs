@@ -91,7 +91,7 @@ public sealed class SequenceDiagram
                     Line("R->>G: KVM_RUN: the guest continues");
                 return;
             }
-            if (r.Flags.HasFlag(ExitFlags.Observed) && x.Region == Machine.MsiRegion)
+            if (r.Flags.HasFlag(ExitFlags.Observed) && x.Region == TraceRecorder.MsiRegion)
             {
                 // The run loop records each MSI a device sends as a write of the message data to the message address.
                 var d = Device(x.Device ?? "device");

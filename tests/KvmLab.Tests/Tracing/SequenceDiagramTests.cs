@@ -59,7 +59,7 @@ public sealed class SequenceDiagramTests
         // As the run loop records an MSI: a write of the data to the message address in the kvm-apic-msi region,
         // flagged Observed (no exit), from the device's own source.
         var trace = ConfigReadAndEdu();
-        var msiSource = trace.AddSource(new TraceRegion("edu", global::KvmLab.Machine.MsiRegion, "memory", ["vector 0"]));
+        var msiSource = trace.AddSource(new TraceRegion("edu", global::KvmLab.Tracing.TraceRecorder.MsiRegion, "memory", ["vector 0"]));
         trace.Add(new ExitRecord(4500, ExitReason.Unknown, TraceAccess.MmioWrite, 0xFEE00000, 4, 0x40, 0x10038, ExitFlags.Observed, msiSource, 0, 0, 0));
 
         var text = trace.Slice(3, 3).ToMermaid().Text;
