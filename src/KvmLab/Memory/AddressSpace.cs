@@ -178,8 +178,8 @@ public sealed class AddressSpace
                 ulong inRange = range.Last - a + 1;
                 length = inRange == 0 ? remaining : (int)Math.Min((ulong)remaining, inRange);
                 IMemoryRegionOps ops = region.Ops!;
-                length = AccessSize(ops, length, offset);
-                if (!ops.Valid.Accepts(offset, length))
+                length = AccessSize(region, length, offset);
+                if (!region.ValidSizes.Accepts(offset, length))
                 {
                     piece = 0;
                     pieceStatus = AccessStatus.InvalidAccess;
@@ -189,11 +189,11 @@ public sealed class AddressSpace
                     piece = 0;
                     if (isWrite)
                     {
-                        Write(ops, offset, length, (writeValue >> (pos * 8)) & Mask(length));
+                        Write(ops, region.ImplSizes, offset, length, (writeValue >> (pos * 8)) & Mask(length));
                     }
                     else
                     {
-                        piece = Read(ops, offset, length);
+                        piece = Read(ops, region.ImplSizes, offset, length);
                     }
 
                     pieceStatus = region.IsUnassignedHandler ? AccessStatus.Unassigned : AccessStatus.Ok;
@@ -228,10 +228,10 @@ public sealed class AddressSpace
     }
 
     // QEMU's memory_access_size: the widest piece the region takes, bounded by the alignment of the offset.
-    private static int AccessSize(IMemoryRegionOps ops, int length, ulong offset)
+    private static int AccessSize(MemoryRegion region, int length, ulong offset)
     {
-        int max = ops.Valid.Max;
-        if (!ops.Impl.Unaligned)
+        int max = region.ValidSizes.Max;
+        if (!region.ImplSizes.Unaligned)
         {
             ulong align = offset & (0 - offset);
             if (align != 0 && align < (ulong)max)
@@ -249,9 +249,8 @@ public sealed class AddressSpace
     }
 
     // QEMU's access_with_adjusted_size: cut or widen a valid piece to the sizes the callbacks implement.
-    private static ulong Read(IMemoryRegionOps ops, ulong offset, int length)
+    private static ulong Read(IMemoryRegionOps ops, in AccessSizes impl, ulong offset, int length)
     {
-        AccessSizes impl = ops.Impl;
         int step = Math.Max(Math.Min(length, impl.Max), impl.Min);
         ulong mask = Mask(step);
         ulong value = 0;
@@ -263,9 +262,8 @@ public sealed class AddressSpace
         return value;
     }
 
-    private static void Write(IMemoryRegionOps ops, ulong offset, int length, ulong value)
+    private static void Write(IMemoryRegionOps ops, in AccessSizes impl, ulong offset, int length, ulong value)
     {
-        AccessSizes impl = ops.Impl;
         int step = Math.Max(Math.Min(length, impl.Max), impl.Min);
         ulong mask = Mask(step);
         for (int i = 0; i < length; i += step)

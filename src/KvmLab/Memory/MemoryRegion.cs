@@ -21,6 +21,9 @@ public sealed class MemoryRegion
         Name = name;
         Size = size;
         Ops = ops;
+        // The ops' access rules do not change after the region exists: read once here, not per access.
+        ValidSizes = ops?.Valid ?? AccessSizes.Default;
+        ImplSizes = ops?.Impl ?? AccessSizes.Default;
         Owner = owner;
         Registers = registers;
     }
@@ -79,6 +82,10 @@ public sealed class MemoryRegion
 
     /// <summary>The device callbacks, or null for a pure container.</summary>
     public IMemoryRegionOps? Ops { get; }
+
+    // Ops.Valid and Ops.Impl as they were when the region was made (the dispatch reads these, without an interface call).
+    internal readonly AccessSizes ValidSizes;
+    internal readonly AccessSizes ImplSizes;
 
     /// <summary>The register map used to name accesses, or null.</summary>
     public RegisterMap? Registers { get; }
